@@ -1,0 +1,25 @@
+from django.contrib.auth.backends import ModelBackend
+
+from accounts.models import User, normalize_email
+
+
+class EmailBackend(ModelBackend):
+    """Password sign-in by email, case-insensitively. SSO members never sign in with a
+    password here: their identity provider does that."""
+
+    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+        email = normalize_email(email or username or "")
+        if not email or password is None:
+            return None
+        try:
+            user = User.objects.select_related("account").get(email=email)
+        except User.DoesNotExist:
+            # Run the hasher anyway so an unknown address takes as long as a known one.
+            User().set_password(password)
+            return None
+        if user.is_sso:
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

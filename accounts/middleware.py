@@ -1,0 +1,68 @@
+"""Two gates in front of every view: the half-finished login, and session lifetimes."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY, pending_login_clear, pending_login_get
+
+# What a browser holding a pending login may reach: its second step and the way out.
+PENDING_LOGIN_URL_NAMES = frozenset(
+    {
+        "accounts:login-email-sent",
+        "accounts:login-resend",
+        "accounts:login-link-token",
+        "accounts:login-link",
+        "accounts:login-code",
+        "accounts:login-cancel",
+        "accounts:logout",
+    }
+)
+
+
+def url_name(path: str) -> str | None:
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return None
+
+
+class PendingLoginMiddleware:
+    """A browser between password and second step reaches nothing but that step (the admin
+    and its login page included); an expired pending login is dropped."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            pending = pending_login_get(request)
+            if pending is not None:
+                if pending.is_expired():
+                    pending_login_clear(request)
+                elif url_name(request.path_info) not in PENDING_LOGIN_URL_NAMES:
+                    return redirect(pending.step_url_name)
+        return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """The absolute lifetime of a signed-in session (ASVS 3.3.2); the idle one is the session
+    cookie age, renewed by every request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY, 0)
+            if time.time() - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                auth.logout(request)
+                messages.info(request, _("Your session ended. Please sign in again."))
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)

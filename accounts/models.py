@@ -1,0 +1,150 @@
+"""Team accounts, their members, and the emailed sign-in links."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+
+class Account(models.Model):
+    """A team: the unit that an Account Admin manages and that may require the app."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    require_totp = models.BooleanField(
+        _("require authenticator app"),
+        default=False,
+        help_text=_("Every password (non-SSO) member must use an authenticator app."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email: str) -> User:
+        return self.get(email__iexact=email)
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        user = self.model(email=normalize_email(email), **fields)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+def normalize_email(email: str) -> str:
+    """One spelling per address: surrounding space removed, the whole address lowercased."""
+    return (email or "").strip().lower()
+
+
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Account Admin")
+        MEMBER = "member", _("Member")
+
+    class Identity(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        SSO = "sso", _("Single sign-on")
+
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, null=True, blank=True, related_name="members"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    identity = models.CharField(
+        _("identity source"), max_length=10, choices=Identity.choices, default=Identity.PASSWORD
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("support staff"), default=False, help_text=_("Can sign in to the Django admin.")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Changing this ends every session of the user at its next request: it is part of the
+    # session's auth hash. Rotated on factor changes and removal.
+    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
+    # Consecutive wrong second-factor codes, and the lockout they cause. Kept in the database
+    # so the limit holds across processes, hosts, restarts and fresh sessions.
+    failed_code_count = models.PositiveIntegerField(default=0, editable=False)
+    code_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_account_admin(self) -> bool:
+        return self.account_id is not None and self.role == self.Role.ADMIN
+
+    @property
+    def is_sso(self) -> bool:
+        return self.identity == self.Identity.SSO
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django's hash covers the password; ours covers the security stamp too, so that
+        # rotating the stamp signs the user out everywhere, as a password change does.
+        key_salt = "accounts.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.security_stamp}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+
+class SignInLink(models.Model):
+    """An emailed sign-in link. Only a hash of its token is stored, and it is bound to the
+    browser that entered the password through a hash of that pending login's nonce."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    browser_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at", "retired_at"])]
+
+    def __str__(self) -> str:
+        return f"sign-in link for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,193 @@
+"""State changes for accounts, members and sign-in links. Keyword-only, atomic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts import tokens
+from accounts.emails import email_send
+from accounts.login_flow import PendingLogin
+from accounts.models import Account, SignInLink, User, new_security_stamp, normalize_email
+from security.events import Kind, event_record
+from security.models import SecurityEvent
+
+# --- Sign-in links ---------------------------------------------------------------------------
+
+
+def sign_in_link_issue(*, user: User, pending: PendingLogin) -> str:
+    """Make a new sign-in link for ``pending`` and return its absolute URL (built from
+    SITE_URL, never from the request). Every older unused link of the user is retired."""
+    token = tokens.link_token_new()
+    now = timezone.now()
+    with transaction.atomic():
+        SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(retired_at=now)
+        SignInLink.objects.create(
+            user=user,
+            token_hash=tokens.digest(token),
+            browser_hash=tokens.digest(pending.nonce),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES),
+        )
+    return settings.SITE_URL + reverse("accounts:login-link-token", args=[token])
+
+
+class LinkState(str, Enum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    OTHER_BROWSER = "other-browser"
+    EXPIRED = "expired"
+    USED = "used"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    state: LinkState
+    link: SignInLink | None = None
+
+
+def sign_in_link_check(*, token: str, pending: PendingLogin | None) -> LinkCheck:
+    """What opening this link in a browser holding ``pending`` would do. Reads only."""
+    link = SignInLink.objects.filter(token_hash=tokens.digest(token)).first()
+    if link is None:
+        return LinkCheck(LinkState.UNKNOWN)
+    if (
+        pending is None
+        or pending.user_id != link.user_id
+        or not tokens.digests_match(pending.nonce, link.browser_hash)
+    ):
+        # Said before anything else: whether it is used or expired is none of this browser's
+        # business, and its owner's own click must still work.
+        return LinkCheck(LinkState.OTHER_BROWSER, link)
+    if link.used_at is not None:
+        return LinkCheck(LinkState.USED, link)
+    if link.retired_at is not None:
+        return LinkCheck(LinkState.REPLACED, link)
+    if link.expires_at <= timezone.now():
+        return LinkCheck(LinkState.EXPIRED, link)
+    return LinkCheck(LinkState.VALID, link)
+
+
+def sign_in_link_consume(*, token: str, pending: PendingLogin) -> bool:
+    """Use the link up, once: one conditional UPDATE, so of two racing requests exactly one
+    wins. True when this call consumed it."""
+    updated = SignInLink.objects.filter(
+        token_hash=tokens.digest(token),
+        browser_hash=tokens.digest(pending.nonce),
+        user_id=pending.user_id,
+        used_at=None,
+        retired_at=None,
+        expires_at__gt=timezone.now(),
+    ).update(used_at=timezone.now())
+    return updated == 1
+
+
+# --- Accounts and members --------------------------------------------------------------------
+
+
+def user_sessions_end(*, user: User) -> None:
+    """End every session of ``user`` at its next request: the security stamp is part of each
+    session's auth hash. The caller re-attaches the current session if it should survive."""
+    user.security_stamp = new_security_stamp()
+    User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
+
+
+@transaction.atomic
+def account_create(
+    *, name: str, admin_email: str, admin_password: str | None
+) -> tuple[Account, User]:
+    """A team account and its first Account Admin."""
+    account = Account.objects.create(name=name.strip())
+    admin = User.objects.create_user(
+        normalize_email(admin_email), admin_password, account=account, role=User.Role.ADMIN
+    )
+    return account, admin
+
+
+@transaction.atomic
+def member_add(
+    *,
+    account: Account,
+    email: str,
+    role: str = User.Role.MEMBER,
+    identity: str = User.Identity.PASSWORD,
+    password: str | None = None,
+    name: str = "",
+) -> User:
+    """A new member of ``account``. Without a password, the member cannot sign in until they
+    set one from an invitation. SSO members never get a usable password."""
+    if identity == User.Identity.SSO:
+        password = None
+    return User.objects.create_user(
+        normalize_email(email), password, account=account, role=role, identity=identity, name=name
+    )
+
+
+class MemberError(Exception):
+    """A member change the rules do not allow; the message is for the person asking."""
+
+
+def member_invite(
+    *,
+    request,
+    account: Account,
+    email: str,
+    by: User,
+    role: str = User.Role.MEMBER,
+    identity: str = User.Identity.PASSWORD,
+    name: str = "",
+) -> User:
+    """Add ``email`` to ``account`` and email them a link to set a password (single use: it
+    dies when the password is set; expires after PASSWORD_RESET_TIMEOUT)."""
+    email = normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise MemberError("That email can't be added: it already belongs to a team.")
+    member = member_add(account=account, email=email, role=role, identity=identity, name=name)
+    readded = SecurityEvent.objects.filter(
+        account=account, kind=Kind.MEMBER_REMOVED, user_email=email
+    ).exists()
+    event_record(
+        kind=Kind.MEMBER_READDED if readded else Kind.MEMBER_ADDED,
+        request=request,
+        user=member,
+        actor=by,
+        account=account,
+        role=role,
+    )
+    context = {"account": account, "by": by, "member": member, "sso": member.is_sso}
+    if not member.is_sso:
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        token = default_token_generator.make_token(member)
+        context["url"] = settings.SITE_URL + reverse("accounts:invite-accept", args=[uid, token])
+    email_send(to=[member.email], name="invitation", context=context)
+    return member
+
+
+def member_remove(*, request, member: User, by: User) -> None:
+    """Remove ``member`` from their account: the user row goes, and with it every session
+    (they no longer resolve to a user), sign-in link, authenticator and recovery code.
+    Adding the same email again starts from nothing."""
+    account = member.account
+    with transaction.atomic():
+        locked = list(
+            User.objects.select_for_update().filter(
+                account=account, role=User.Role.ADMIN, is_active=True
+            )
+        )
+        if member.role == User.Role.ADMIN and len([u for u in locked if u.pk != member.pk]) == 0:
+            raise MemberError("An account needs at least one Account Admin.")
+        user_sessions_end(user=member)
+        event_record(
+            kind=Kind.MEMBER_REMOVED, request=request, user=member, actor=by, account=account
+        )
+        member.delete()

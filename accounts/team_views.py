@@ -1,0 +1,110 @@
+"""The Team Members page: who is on the team and how they sign in; admins add and remove."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from accounts.forms import AddMemberForm
+from accounts.models import User
+from accounts.ratelimits import rate, user_key
+from accounts.services import MemberError, member_invite, member_remove
+from security.events import Kind, event_record
+from security.models import TOTPDevice
+from security.policy import method_of
+
+
+@require_GET
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    account = request.user.account
+    if account is None:
+        raise PermissionDenied
+    active_app = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
+    members = account.members.filter(is_active=True).annotate(has_app=Exists(active_app))
+    rows = [(member, method_of(member, has_active_device=member.has_app)) for member in members]
+    context = {"account": account, "rows": rows, "form": AddMemberForm(), "nav": "team"}
+    return render(request, "team/team.html", context)
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not request.user.is_account_admin:
+        raise PermissionDenied
+
+
+@require_http_methods(["POST"])
+@login_required
+@ratelimit(group="invite", key=user_key, rate=rate("RATELIMIT_INVITE_USER"))
+def member_add_view(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    form = AddMemberForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = member_invite(
+                request=request,
+                account=request.user.account,
+                email=data["email"],
+                by=request.user,
+                role=User.Role.ADMIN if data["admin"] else User.Role.MEMBER,
+                identity=User.Identity.SSO if data["sso"] else User.Identity.PASSWORD,
+                name=data["name"],
+            )
+        except MemberError as error:
+            form.add_error("email", str(error))
+        else:
+            messages.success(
+                request, _("%(email)s was added and invited by email.") % {"email": member.email}
+            )
+            return redirect("accounts:team")
+    account = request.user.account
+    rows = [(m, method_of(m)) for m in account.members.filter(is_active=True)]
+    context = {"account": account, "rows": rows, "form": form, "nav": "team"}
+    return render(request, "team/team.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    _admin_only(request)
+    member = get_object_or_404(User, pk=member_id, account=request.user.account)
+    if request.method == "POST":
+        try:
+            member_remove(request=request, member=member, by=request.user)
+        except MemberError as error:
+            messages.error(request, str(error))
+            return redirect("accounts:team")
+        messages.success(
+            request, _("%(email)s was removed from the team.") % {"email": member.email}
+        )
+        if member.pk == request.user.pk:
+            return redirect("accounts:login")
+        return redirect("accounts:team")
+    return render(request, "team/remove.html", {"member": member, "nav": "team"})
+
+
+class InviteAcceptView(auth_views.PasswordResetConfirmView):
+    """An invited member sets their password; then they sign in, second step included."""
+
+    template_name = "team/invite_accept.html"
+    success_url = reverse_lazy("accounts:invite-done")
+    post_reset_login = False
+    reset_url_token = "set-password"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        event_record(kind=Kind.PASSWORD_SET, request=self.request, user=form.user, actor=form.user)
+        return response
+
+
+class InviteDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

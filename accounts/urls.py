@@ -1,0 +1,39 @@
+from django.urls import path
+
+from accounts import password_views, team_views, views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("login/email-sent/", views.login_email_sent, name="login-email-sent"),
+    path("login/resend/", views.login_resend, name="login-resend"),
+    path("login/cancel/", views.login_cancel, name="login-cancel"),
+    path("login/link/", views.login_link, name="login-link"),
+    path("login/link/<str:token>/", views.login_link_token, name="login-link-token"),
+    path("login/code/", views.login_code, name="login-code"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password-reset/", password_views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        password_views.PasswordResetDoneView.as_view(),
+        name="password-reset-done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        password_views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        password_views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path("settings/team/", team_views.team, name="team"),
+    path("settings/team/add/", team_views.member_add_view, name="member-add"),
+    path(
+        "settings/team/<int:member_id>/remove/", team_views.member_remove_view, name="member-remove"
+    ),
+    path("invite/<uidb64>/<token>/", team_views.InviteAcceptView.as_view(), name="invite-accept"),
+    path("invite/done/", team_views.InviteDoneView.as_view(), name="invite-done"),
+]

@@ -1,0 +1,222 @@
+"""Signing in: password, then the emailed link or a code; signing out; the home page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from accounts.emails import email_send
+from accounts.forms import LoginForm, SecondFactorCodeForm
+from accounts.login_flow import (
+    Stage,
+    pending_login_clear,
+    pending_login_complete,
+    pending_login_get,
+    pending_login_required,
+    pending_login_start,
+    safe_next,
+)
+from accounts.models import User
+from accounts.ratelimits import pending_user_key, post_email_key, rate
+from accounts.services import (
+    LinkState,
+    sign_in_link_check,
+    sign_in_link_consume,
+    sign_in_link_issue,
+)
+from security.events import Kind, event_record
+from security.services import active_device, is_locked, second_factor_verify
+from twofactor_site.net import browser_summary, client_ip, client_ip_key
+
+LINK_TOKEN_SESSION_KEY = "twofactor_link_token"
+LINK_TOKEN_MAX_LENGTH = 100
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("password")
+@never_cache
+@ratelimit(group="login-ip", key=client_ip_key, rate=rate("RATELIMIT_LOGIN_IP"), method="POST")
+@ratelimit(
+    group="login-email", key=post_email_key, rate=rate("RATELIMIT_LOGIN_EMAIL"), method="POST"
+)
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.user.is_authenticated:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email, password = form.cleaned_data["email"], form.cleaned_data["password"]
+        user = auth.authenticate(request, email=email, password=password)
+        if user is not None:
+            return _second_step_begin(request, user=user, next_url=next_url)
+        known = User.objects.filter(email=email).first()
+        event_record(kind=Kind.PASSWORD_FAILED, request=request, user=known, email=email)
+        form.add_error(None, _("That email and password don't match. Check both and try again."))
+    status = 400 if form.errors else 200
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+
+
+def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> HttpResponse:
+    stage = Stage.CODE if active_device(user) else Stage.EMAIL_LINK
+    pending = pending_login_start(request, user=user, stage=stage, next_url=next_url)
+    if stage == Stage.CODE:
+        return redirect("accounts:login-code")
+    _link_send(request, user=user, pending=pending)
+    return redirect("accounts:login-email-sent")
+
+
+def _link_send(request: HttpRequest, *, user: User, pending) -> bool:
+    url = sign_in_link_issue(user=user, pending=pending)
+    context = {
+        "user": user,
+        "url": url,
+        "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
+        "requested_at": timezone.now(),
+        "ip": client_ip(request),
+        "browser": browser_summary(request.META.get("HTTP_USER_AGENT", "")),
+    }
+    sent = email_send(to=[user.email], name="sign-in-link", context=context)
+    if sent:
+        event_record(kind=Kind.LINK_SENT, request=request, user=user)
+    else:
+        messages.error(
+            request,
+            _("We couldn't send the email just now. Wait a moment, then choose Resend."),
+        )
+    return sent
+
+
+@require_GET
+@never_cache
+@pending_login_required(Stage.EMAIL_LINK)
+def login_email_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/login_email_sent.html",
+        {"email": request.pending_user.email, "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES},
+    )
+
+
+@require_POST
+@never_cache
+@ratelimit(group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND"))
+@ratelimit(group="resend-user", key=pending_user_key, rate=rate("RATELIMIT_RESEND"))
+@pending_login_required(Stage.EMAIL_LINK)
+def login_resend(request: HttpRequest) -> HttpResponse:
+    if _link_send(request, user=request.pending_user, pending=request.pending_login):
+        messages.success(request, _("We sent a new link. Links sent earlier no longer work."))
+    return redirect("accounts:login-email-sent")
+
+
+@require_POST
+def login_cancel(request: HttpRequest) -> HttpResponse:
+    """ "Use another account": drop the pending login and start over."""
+    pending_login_clear(request)
+    request.session.pop(LINK_TOKEN_SESSION_KEY, None)
+    return redirect("accounts:login")
+
+
+@require_GET
+@never_cache
+def login_link_token(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the token out of the URL into this browser's session, then show the page without
+    it, so the address bar, history and any Referer never carry it."""
+    if len(token) > LINK_TOKEN_MAX_LENGTH:
+        raise Http404
+    request.session[LINK_TOKEN_SESSION_KEY] = token
+    return redirect("accounts:login-link")
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def login_link(request: HttpRequest) -> HttpResponse:
+    """GET shows what the link will do; only the POST of its button signs in, so a mail
+    scanner that opens the link uses nothing up."""
+    if request.user.is_authenticated:
+        request.session.pop(LINK_TOKEN_SESSION_KEY, None)
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    token = request.session.get(LINK_TOKEN_SESSION_KEY, "")
+    pending = pending_login_get(request)
+    if pending is not None and pending.is_expired():
+        pending_login_clear(request)
+        pending = None
+    check = sign_in_link_check(token=token, pending=pending) if token else None
+    state = check.state if check else LinkState.UNKNOWN
+    if state == LinkState.VALID and request.method == "POST":
+        user = (
+            User.objects.select_related("account")
+            .filter(pk=pending.user_id, is_active=True)
+            .first()
+        )
+        if user is not None and sign_in_link_consume(token=token, pending=pending):
+            request.session.pop(LINK_TOKEN_SESSION_KEY, None)
+            return pending_login_complete(request, user=user, method="email_link")
+        state = LinkState.USED
+    if state == LinkState.OTHER_BROWSER and request.method == "GET":
+        event_record(kind=Kind.LINK_OTHER_BROWSER, request=request, user=check.link.user)
+    status = {LinkState.VALID: 200, LinkState.OTHER_BROWSER: 403, LinkState.UNKNOWN: 404}.get(
+        state, 410
+    )
+    response = render(request, "accounts/login_link.html", {"state": state.value}, status=status)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("code")
+@never_cache
+@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
+@pending_login_required(Stage.CODE)
+def login_code(request: HttpRequest) -> HttpResponse:
+    user = request.pending_user
+    form = SecondFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = second_factor_verify(request=request, user=user, raw=form.cleaned_data["code"])
+        if result.ok:
+            if result.method == "recovery_code":
+                _recovery_code_message(request, result.remaining_codes)
+            return pending_login_complete(request, user=user, method=result.method)
+        form.add_error("code", _("That code didn't work. Check your app and try again."))
+    locked = is_locked(user)
+    if locked:
+        form.errors.pop("code", None)
+    context = {"form": form, "locked": locked, "support_email": settings.SUPPORT_EMAIL}
+    status = 429 if locked else (400 if form.errors else 200)
+    return render(request, "accounts/login_code.html", context, status=status)
+
+
+def _recovery_code_message(request: HttpRequest, remaining: int) -> None:
+    text = ngettext(
+        "You signed in with a recovery code. You have %(n)d recovery code left.",
+        "You signed in with a recovery code. You have %(n)d recovery codes left.",
+        remaining,
+    ) % {"n": remaining}
+    if remaining <= settings.TWOFACTOR_RECOVERY_CODES_LOW:
+        messages.warning(request, text + " " + _("Generate new ones in your personal settings."))
+    else:
+        messages.info(request, text)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        event_record(kind=Kind.SIGN_OUT, request=request, user=request.user)
+    auth.logout(request)  # flushes the session in the store, not just the cookie
+    messages.info(request, _("You're signed out."))
+    return redirect("accounts:login")
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html")

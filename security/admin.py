@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from security.models import SecurityEvent
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the log is evidence."""
+
+    list_display = ["created_at", "kind", "user_email", "actor_email", "account", "ip"]
+    list_filter = ["kind", "account"]
+    search_fields = ["user_email", "actor_email", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["account"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

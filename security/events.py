@@ -1,0 +1,50 @@
+"""Recording security events: one table, one logger line each, never a secret."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest
+
+from security.models import SecurityEvent
+from twofactor_site.net import client_ip, user_agent
+
+logger = logging.getLogger("twofactor.security")
+
+Kind = SecurityEvent.Kind
+
+
+def event_record(
+    *,
+    kind: str,
+    request: HttpRequest | None = None,
+    user=None,
+    actor=None,
+    account=None,
+    email: str = "",
+    **detail,
+) -> SecurityEvent:
+    """Store one event and log it. ``detail`` must hold no secret: only counts, methods and
+    reasons. ``email`` names the user when there is no user row (an unknown address)."""
+    if account is None and user is not None:
+        account = user.account if user.account_id else None
+    event = SecurityEvent.objects.create(
+        kind=kind,
+        account=account,
+        user=user,
+        user_email=user.email if user is not None else email,
+        actor=actor,
+        actor_email=actor.email if actor is not None else "",
+        ip=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
+        detail=detail,
+    )
+    logger.info(
+        "event=%s user=%s actor=%s ip=%s detail=%s",
+        kind,
+        event.user_id or "-",
+        event.actor_id or "-",
+        event.ip or "-",
+        detail,
+    )
+    return event

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.shortcuts import redirect
+
+from accounts.middleware import url_name
+from security.policy import must_enroll
+
+# Where a member who must enroll may go: enrollment itself and the way out.
+ENROLLMENT_URL_NAMES = frozenset(
+    {
+        "security:enroll",
+        "security:enroll-codes",
+        "security:enroll-codes-download",
+        "security:enroll-codes-print",
+        "security:enroll-app",
+        "security:enroll-done",
+        "accounts:logout",
+    }
+)
+
+
+class EnrollmentRequiredMiddleware:
+    """While the account requires the app, a signed-in member without one is sent to
+    enrollment from every page until they finish."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and must_enroll(user)
+            and url_name(request.path_info) not in ENROLLMENT_URL_NAMES
+        ):
+            return redirect("security:enroll")
+        return self.get_response(request)

@@ -1,0 +1,103 @@
+"""The second factor: authenticator devices, recovery codes, and the security event log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TOTPDevice(models.Model):
+    """A member's authenticator app. Until ``confirmed_at`` is set (a correct code was
+    typed) it is only an enrollment in progress and changes nothing for the member."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    # Fernet-encrypted base32 secret; the key lives in the environment, not here.
+    secret_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted: only later steps pass (RFC 6238 5.2, replay protection
+    # that survives restarts and is shared by every process).
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+
+    def __str__(self) -> str:
+        state = "active" if self.confirmed_at else "enrolling"
+        return f"authenticator app of {self.user_id} ({state})"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code: matched by keyed digest, kept encrypted so its owner can
+    see it again after re-authenticating. ``active`` is False while enrollment is unfinished."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    digest = models.CharField(max_length=64)
+    code_encrypted = models.TextField()
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "digest"])]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of {self.user_id}"
+
+
+class SecurityEvent(models.Model):
+    """Something that happened to someone's sign-in security. Never holds a secret."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        PASSWORD_FAILED = "password_failed", _("Wrong password")
+        CODE_FAILED = "code_failed", _("Wrong code")
+        LOCKED_OUT = "locked_out", _("Locked out after wrong codes")
+        LINK_SENT = "link_sent", _("Sign-in link sent")
+        LINK_OTHER_BROWSER = "link_other_browser", _("Sign-in link opened in another browser")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", _("Recovery codes regenerated")
+        TOTP_ADDED = "totp_added", _("Authenticator app added")
+        TOTP_REMOVED = "totp_removed", _("Authenticator app removed")
+        REQUIREMENT_ON = "requirement_on", _("Authenticator app required for the team")
+        REQUIREMENT_OFF = "requirement_off", _("Authenticator app no longer required")
+        MEMBER_ADDED = "member_added", _("Member added")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        MEMBER_READDED = "member_readded", _("Member removed and added again")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_SET = "password_set", _("Password set from an invitation")
+        SIGN_OUT = "sign_out", _("Signed out")
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Whom it happened to, and who did it; emails kept so the record outlives the user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    user_email = models.EmailField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_email = models.EmailField(blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            models.Index(fields=["user", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.user_email or '-'} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,250 @@
+"""State changes of the second factor. Keyword-only, atomic; every consumable (a TOTP time
+step, a recovery code) is consumed by one conditional UPDATE, never read-then-write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.emails import email_send
+from accounts.models import Account, User
+from security import encryption, recovery_codes, totp
+from security.events import Kind, event_record
+from security.models import RecoveryCode, TOTPDevice
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def active_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+
+
+def recovery_codes_remaining(*, user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, active=True, used_at=None).count()
+
+
+def recovery_codes_list(*, user: User, active: bool = True) -> list[tuple[str, bool]]:
+    """The member's codes in display form with whether each is used. Decrypts: call only
+    after the member re-authenticated."""
+    rows = RecoveryCode.objects.filter(user=user, active=active).order_by("id")
+    return [
+        (recovery_codes.display(encryption.decrypt(row.code_encrypted)), row.used_at is not None)
+        for row in rows
+    ]
+
+
+def device_secret(device: TOTPDevice) -> str:
+    return encryption.decrypt(device.secret_encrypted)
+
+
+# --- Enrollment ----------------------------------------------------------------------------
+
+
+def _recovery_codes_store(*, user: User, active: bool) -> list[str]:
+    codes = recovery_codes.generate()
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(
+            user=user,
+            digest=encryption.keyed_digest(recovery_codes.normalize(code)),
+            code_encrypted=encryption.encrypt(recovery_codes.normalize(code)),
+            active=active,
+        )
+        for code in codes
+    )
+    return codes
+
+
+@transaction.atomic
+def totp_enrollment_start(*, user: User) -> None:
+    """Begin (or begin again) enrollment: a new server-side secret and ten new recovery codes,
+    all inactive until ``totp_device_confirm``. Nothing changes for the member yet."""
+    TOTPDevice.objects.filter(user=user, confirmed_at=None).delete()
+    RecoveryCode.objects.filter(user=user, active=False).delete()
+    if TOTPDevice.objects.filter(user=user).exists():
+        raise ValueError("user already has an active authenticator app")
+    TOTPDevice.objects.create(user=user, secret_encrypted=encryption.encrypt(totp.secret_new()))
+    _recovery_codes_store(user=user, active=False)
+
+
+def enrollment_device(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed_at=None).first()
+
+
+def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
+    """Activate the enrolling app if ``code`` is current for its secret. The new recovery
+    codes replace any old ones in the same transaction."""
+    device = enrollment_device(user=user)
+    if device is None:
+        return False
+    step = totp.match_step(device_secret(device), code)
+    if step is None:
+        return False
+    with transaction.atomic():
+        activated = TOTPDevice.objects.filter(pk=device.pk, confirmed_at=None).update(
+            confirmed_at=timezone.now(), last_used_step=step
+        )
+        if not activated:
+            return False
+        RecoveryCode.objects.filter(user=user, active=True).delete()
+        RecoveryCode.objects.filter(user=user, active=False).update(active=True)
+    event_record(kind=Kind.TOTP_ADDED, request=request, user=user, actor=user)
+    email_send(to=[user.email], name="factor-added", context={"user": user})
+    return True
+
+
+# --- Verifying at sign-in ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    method: str = ""  # "totp" or "recovery_code"
+    locked: bool = False
+    remaining_codes: int | None = None
+
+
+def is_locked(user: User, now=None) -> bool:
+    now = now or timezone.now()
+    return user.code_locked_until is not None and user.code_locked_until > now
+
+
+def _totp_accept(*, user: User, code: str) -> bool:
+    device = active_device(user)
+    if device is None:
+        return False
+    step = totp.match_step(device_secret(device), code)
+    if step is None:
+        return False
+    # Only a step later than the last accepted one: a replayed or raced code updates nothing.
+    return (
+        TOTPDevice.objects.filter(pk=device.pk)
+        .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+        .update(last_used_step=step)
+        == 1
+    )
+
+
+def _recovery_code_accept(*, user: User, normalized: str) -> bool:
+    return (
+        RecoveryCode.objects.filter(
+            user=user, active=True, used_at=None, digest=encryption.keyed_digest(normalized)
+        ).update(used_at=timezone.now())
+        == 1
+    )
+
+
+def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verification:
+    """Check what the member typed at the code step: a 6-digit code or a recovery code.
+    Counts failures per user in the database; while locked, even a right code fails."""
+    if is_locked(user):
+        return Verification(ok=False, locked=True)
+    code = totp.normalize_code(raw)
+    if code is not None:
+        if _totp_accept(user=user, code=code):
+            _failures_reset(user=user)
+            return Verification(ok=True, method="totp")
+    else:
+        normalized = recovery_codes.normalize(raw)
+        if normalized is not None and _recovery_code_accept(user=user, normalized=normalized):
+            _failures_reset(user=user)
+            left = recovery_codes_remaining(user=user)
+            event_record(kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left)
+            email_send(
+                to=[user.email],
+                name="recovery-code-used",
+                context={"user": user, "remaining": left},
+            )
+            return Verification(ok=True, method="recovery_code", remaining_codes=left)
+    return _failure_count(request=request, user=user)
+
+
+def _failures_reset(*, user: User) -> None:
+    if user.failed_code_count or user.code_locked_until:
+        User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=None)
+
+
+def _failure_count(*, request: HttpRequest, user: User) -> Verification:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_code_count=F("failed_code_count") + 1)
+        count = User.objects.values_list("failed_code_count", flat=True).get(pk=user.pk)
+        locked = count >= settings.TWOFACTOR_MAX_FAILED_CODES
+        if locked:
+            until = timezone.now() + timedelta(minutes=settings.TWOFACTOR_LOCKOUT_MINUTES)
+            User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=until)
+    event_record(kind=Kind.CODE_FAILED, request=request, user=user)
+    if locked:
+        event_record(kind=Kind.LOCKED_OUT, request=request, user=user)
+    return Verification(ok=False, locked=locked)
+
+
+def reauth_code_check(*, user: User, raw: str) -> bool:
+    """A current code proves presence in settings; it is consumed like one at sign-in."""
+    code = totp.normalize_code(raw)
+    return code is not None and _totp_accept(user=user, code=code)
+
+
+# --- Managing ------------------------------------------------------------------------------
+
+
+def recovery_codes_regenerate(*, request: HttpRequest, user: User) -> list[str]:
+    """Ten new codes; every old one dies in the same transaction."""
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user).delete()
+        codes = _recovery_codes_store(user=user, active=True)
+    event_record(kind=Kind.RECOVERY_CODES_REGENERATED, request=request, user=user, actor=user)
+    email_send(to=[user.email], name="recovery-codes-regenerated", context={"user": user})
+    return codes
+
+
+def totp_device_remove(*, request: HttpRequest, user: User, actor: User) -> bool:
+    """Back to the email link. Refused while the member's account requires the app."""
+    if requirement_applies(user):
+        return False
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+    event_record(kind=Kind.TOTP_REMOVED, request=request, user=user, actor=actor)
+    email_send(to=[user.email], name="factor-removed", context={"user": user})
+    return True
+
+
+# --- The account's requirement -------------------------------------------------------------
+
+
+def requirement_applies(user: User) -> bool:
+    """Whether the account's requirement binds this member (SSO members are exempt)."""
+    return (
+        user.account_id is not None
+        and not user.is_sso
+        and Account.objects.filter(pk=user.account_id, require_totp=True).exists()
+    )
+
+
+def requirement_set(*, request: HttpRequest, account: Account, admin: User, required: bool) -> bool:
+    """Turn the team requirement on or off. Turning it on needs the admin's own active app."""
+    if required and active_device(admin) is None:
+        return False
+    changed = (
+        Account.objects.filter(pk=account.pk)
+        .exclude(require_totp=required)
+        .update(require_totp=required)
+    )
+    account.require_totp = required
+    if changed:
+        kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
+        event_record(kind=kind, request=request, user=admin, actor=admin, account=account)
+        if required:
+            recipients = list(
+                account.members.filter(is_active=True).values_list("email", flat=True)
+            )
+            for email in recipients:
+                email_send(
+                    to=[email], name="requirement-on", context={"account": account, "admin": admin}
+                )
+    return True

@@ -1,0 +1,141 @@
+"""Shared fixtures: users in a team, a pending login, codes computed as an app would."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.services import account_create, member_add
+from security import services as security_services
+from security import totp
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings):
+    """Each test starts with an empty shared cache (rate limits, sessions) and fast hashing;
+    Argon2's own parameters are tested in tests/accounts/test_hashers.py."""
+    cache.clear()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SITE_URL = "https://twofactor.example"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def account_admin(db) -> User:
+    _account, admin = account_create(
+        name="Acme", admin_email="admin@acme.test", admin_password=PASSWORD
+    )
+    return admin
+
+
+@pytest.fixture
+def account(account_admin):
+    return account_admin.account
+
+
+@pytest.fixture
+def member(account) -> User:
+    return member_add(
+        account=account, email="member@acme.test", password=PASSWORD, name="Mia Member"
+    )
+
+
+@pytest.fixture
+def sso_member(account) -> User:
+    return member_add(account=account, email="sso@acme.test", identity=User.Identity.SSO)
+
+
+@pytest.fixture
+def other_admin(db) -> User:
+    _account, admin = account_create(
+        name="Globex", admin_email="admin@globex.test", admin_password=PASSWORD
+    )
+    return admin
+
+
+class FakeRequest:
+    META = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "pytest"}
+
+
+def enroll_totp(user: User) -> str:
+    """Give ``user`` an active authenticator app; returns its secret."""
+    security_services.totp_enrollment_start(user=user)
+    device = security_services.enrollment_device(user=user)
+    secret = security_services.device_secret(device)
+    # Confirm with the code of an earlier step, so the current one is still free for the test.
+    step = totp.time_step(time.time()) - 1
+    assert security_services.totp_device_confirm(
+        request=FakeRequest(), user=user, code=totp.code_at(secret, step)
+    )
+    mail.outbox.clear()
+    return secret
+
+
+@pytest.fixture
+def member_with_totp(member):
+    member.totp_secret = enroll_totp(member)
+    return member
+
+
+def current_code(secret: str) -> str:
+    """What an authenticator app shows now (computed independently, with pyotp's defaults)."""
+    return pyotp.TOTP(secret).now()
+
+
+def password_step(client: Client, email: str, password: str = PASSWORD, next_url: str = ""):
+    data = {"email": email, "password": password}
+    if next_url:
+        data["next"] = next_url
+    return client.post(reverse("accounts:login"), data)
+
+
+def link_from_outbox() -> str:
+    """The sign-in link in the newest email."""
+    body = mail.outbox[-1].body
+    match = re.search(r"https?://\S+/login/link/[^/\s]+/", body)
+    assert match, body
+    return match.group(0)
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def sign_in_with_link(client: Client, email: str, password: str = PASSWORD):
+    password_step(client, email, password)
+    link = path_of(link_from_outbox())
+    client.get(link)
+    return client.post(reverse("accounts:login-link"))
+
+
+@pytest.fixture
+def signed_in(client, member):
+    sign_in_with_link(client, member.email)
+    return client
+
+
+@pytest.fixture
+def admin_client(account_admin):
+    client = Client()
+    sign_in_with_link(client, account_admin.email)
+    return client
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db['NAME']}); cache: {cache_backend}"]

@@ -1,0 +1,378 @@
+"""Settings for twofactor.
+
+Everything an operator sets comes from the environment, through the helpers below, which
+refuse a bad value with a message naming the variable instead of failing somewhere later.
+Every security knob is a named setting with a default and a comment saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- Environment helpers ---------------------------------------------------------------------
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}"
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name, "")
+    if raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn DATABASE_URL into a Django DATABASES entry: postgres:// or sqlite:///path."""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured(
+                "DATABASE_URL must name a database: postgres://user@host/NAME"
+            )
+        options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured("DATABASE_URL has a port that is not a number") from None
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(port or ""),
+            "OPTIONS": options,
+            # Reuse connections between requests; checked before use, so a restarted
+            # PostgreSQL costs one failed health check, not a failed request.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    if parts.scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db
+        path = unquote(parts.path)[1:]
+        if not path:
+            raise ImproperlyConfigured(
+                "DATABASE_URL for SQLite must name a file: sqlite:///db.sqlite3"
+            )
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with postgres:// or sqlite:///; got scheme {parts.scheme!r}"
+    )
+
+
+# --- Core ------------------------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("SECRET_KEY must be set unless DJANGO_DEBUG is on")
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"] if (DEBUG or TESTING) else []
+)
+
+# The canonical address of this site. Every emailed link is built from it, never from the
+# request's Host header (a forged Host must not steer a sign-in link to an attacker).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+_site = urlsplit(SITE_URL)
+if _site.scheme not in ("http", "https") or not _site.netloc:
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) address; got {SITE_URL!r}")
+SITE_NAME = env_str("SITE_NAME", "Twofactor")
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@example.com")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "security",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "twofactor_site.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.PendingLoginMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "security.middleware.EnrollmentRequiredMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+]
+
+ROOT_URLCONF = "twofactor_site.urls"
+WSGI_APPLICATION = "twofactor_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "twofactor_site.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache: the shared store of rate limits --------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "twofactor"),
+            "OPTIONS": {
+                # Fail fast when Redis is down: the page says "try again shortly" within a
+                # second instead of hanging a worker.
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+else:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set unless DJANGO_DEBUG is on: rate limits must be shared by "
+            "every app process"
+        )
+    if DEBUG and not TESTING:
+        sys.stderr.write(
+            "Note: REDIS_URL is not set, so the cache is local memory and rate limits are per "
+            "process. Fine for the dev server, never for production.\n"
+        )
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit warns that local memory is not shared; we said so above.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "twofactor_site.views.ratelimited"
+
+# --- Auth ------------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+
+PASSWORD_HASHERS = [
+    "accounts.hashers.TeamArgon2PasswordHasher",
+    # Older hashes still verify, and are re-hashed with Argon2id at the next sign-in.
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+# OWASP Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1.
+ARGON2_MEMORY_COST_KIB = env_int("ARGON2_MEMORY_COST_KIB", 19 * 1024, minimum=19 * 1024)
+ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 2, minimum=2)
+ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 1, minimum=1)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # NIST 800-63B 5.1.1.2: at least 8 characters when chosen by the user.
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Password reset and invitation links: one day is long enough to open an email.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600, minimum=600)
+
+# --- Sign-in policy (every knob a named setting) ---------------------------------------------
+
+# How long the half-finished login (password given, second step not yet) lives.
+TWOFACTOR_PENDING_LOGIN_MINUTES = env_int("TWOFACTOR_PENDING_LOGIN_MINUTES", 10, minimum=1)
+# ASVS 2.7.2: an out-of-band link expires within 10 minutes.
+TWOFACTOR_EMAIL_LINK_MINUTES = env_int("TWOFACTOR_EMAIL_LINK_MINUTES", 10, minimum=1)
+# Consecutive wrong codes before the code step locks (NIST allows at most 100).
+TWOFACTOR_MAX_FAILED_CODES = env_int("TWOFACTOR_MAX_FAILED_CODES", 10, minimum=1)
+TWOFACTOR_LOCKOUT_MINUTES = env_int("TWOFACTOR_LOCKOUT_MINUTES", 15, minimum=1)
+# Seeing recovery codes or removing the app asks for the password again after this long.
+TWOFACTOR_REAUTH_MINUTES = env_int("TWOFACTOR_REAUTH_MINUTES", 10, minimum=1)
+# Warn the member when this few recovery codes are left.
+TWOFACTOR_RECOVERY_CODES_LOW = 3
+# TOTP key encryption: comma-separated Fernet keys, newest first (old ones still decrypt).
+# Never stored in the database; derived from SECRET_KEY only in debug and tests.
+TWOFACTOR_ENCRYPTION_KEYS = env_list("TWOFACTOR_ENCRYPTION_KEYS", [])
+if not TWOFACTOR_ENCRYPTION_KEYS and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "TWOFACTOR_ENCRYPTION_KEYS must be set: it encrypts authenticator secrets at rest. "
+        "Make one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'"
+    )
+
+# Rate limits, in django-ratelimit's notation. Each is per key per window.
+# Password attempts from one address: a team behind one NAT still signs in.
+RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "30/10m")
+# Password attempts against one email address, from anywhere.
+RATELIMIT_LOGIN_EMAIL = env_str("RATELIMIT_LOGIN_EMAIL", "10/10m")
+# Sign-in link resends for one pending login: enough for a slow mail server.
+RATELIMIT_RESEND = env_str("RATELIMIT_RESEND", "5/10m")
+# Code attempts from one address (the per-user lockout lives in the database).
+RATELIMIT_CODE_IP = env_str("RATELIMIT_CODE_IP", "30/10m")
+# Password reset requests from one address and for one email address.
+RATELIMIT_RESET_IP = env_str("RATELIMIT_RESET_IP", "10/h")
+RATELIMIT_RESET_EMAIL = env_str("RATELIMIT_RESET_EMAIL", "3/h")
+# Re-authentication attempts (password or code) in settings.
+RATELIMIT_REAUTH_USER = env_str("RATELIMIT_REAUTH_USER", "10/10m")
+# Invitations an admin may send.
+RATELIMIT_INVITE_USER = env_str("RATELIMIT_INVITE_USER", "30/h")
+
+# Addresses of reverse proxies whose X-Forwarded-For we believe (IPs or CIDR ranges).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# --- Sessions and cookies --------------------------------------------------------------------
+
+# Sessions in the shared cache (Redis in production): every app process and host sees the
+# same ones, and a sign-in step costs no session queries. Removing a member or changing a
+# factor ends sessions through the user's security stamp, which works with any store.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+# Absolute lifetime of a signed-in session (ASVS 3.3.2: re-authenticate at least every 12 h
+# for L2; a working day).
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+# Idle lifetime: a session unused this long ends.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True  # sliding idle window
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "twofactor_site.views.csrf_failure"
+
+SECURE_PRODUCTION = not DEBUG and not TESTING
+SESSION_COOKIE_SECURE = SECURE_PRODUCTION
+CSRF_COOKIE_SECURE = SECURE_PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Request bodies: forms here are small; anything much larger is refused with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+# --- Email -----------------------------------------------------------------------------------
+
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@{_site.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Static files, i18n ----------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if SECURE_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging: the security log is a logger of its own; secrets are never passed to it -------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "twofactor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING

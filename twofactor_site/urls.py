@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts import views as account_views
+from twofactor_site import views
+
+# The admin has no login of its own: staff sign in through ours, second step included.
+admin.site.login = views.admin_login
+admin.site.site_header = "Twofactor support"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("settings/", include("security.urls")),
+    path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
+]
+
+handler400 = "twofactor_site.views.bad_request"
+handler403 = "twofactor_site.views.permission_denied"
+handler404 = "twofactor_site.views.page_not_found"
+handler500 = "twofactor_site.views.server_error"

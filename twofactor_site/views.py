@@ -1,0 +1,91 @@
+"""Pages for refusals and faults: every one a clear page with a 4xx or 5xx, never a trace."""
+
+from __future__ import annotations
+
+import sys
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+try:  # both are installed with django-redis; the names differ between versions
+    from django_redis.exceptions import ConnectionInterrupted
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    SERVICE_ERRORS: tuple[type[BaseException], ...] = (
+        ConnectionInterrupted,
+        RedisConnectionError,
+        RedisTimeoutError,
+        DatabaseError,
+    )
+except ImportError:  # pragma: no cover
+    SERVICE_ERRORS = (DatabaseError,)
+
+
+def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render(request, "error.html", {"title": title, "message": message}, status=status)
+
+
+def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
+    return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
+
+def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _page(
+        request,
+        429,
+        _("Too many attempts"),
+        _("There were too many attempts from here. Wait a few minutes, then try again."),
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _page(
+        request,
+        403,
+        _("This form has expired"),
+        _("Go back, reload the page and try again. Cookies must be enabled to sign in."),
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _page(request, 400, _("That request could not be read"), _("Go back and try again."))
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _page(
+        request,
+        403,
+        _("You can't open this page"),
+        _("This page is for Account Admins of this team. Ask one of them if you need a change."),
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _page(
+        request, 404, _("Page not found"), _("Check the address, or go back to the home page.")
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 when Redis or the database is out of reach: nothing half-done was kept,
+    and the next try works once the service is back."""
+    error = sys.exc_info()[1]
+    if isinstance(error, SERVICE_ERRORS):
+        response = _page(
+            request,
+            503,
+            _("Try again shortly"),
+            _(
+                "We can't sign anyone in for a moment. Nothing was changed; please try again shortly."
+            ),
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+    return _page(
+        request, 500, _("Something went wrong"), _("It's not you, it's us. Please try again.")
+    )
