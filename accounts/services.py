@@ -162,7 +162,7 @@ def member_invite(
         user=member,
         actor=by,
         account=account,
-        role=role,
+        role=str(role),
     )
     context = {"account": account, "by": by, "member": member, "sso": member.is_sso}
     if not member.is_sso:

@@ -6,6 +6,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -31,7 +32,11 @@ def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpRe
 
 
 def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
-    return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    """The admin's login page: staff sign in through ours, second step included; a signed-in
+    member who is not staff is refused instead of being sent round in a loop."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return redirect_to_login(request.GET.get("next") or "/admin/", settings.LOGIN_URL)
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
