@@ -100,6 +100,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        permissions = [("support_member", "Can remove and re-add team members")]
 
     def __str__(self) -> str:
         return self.email

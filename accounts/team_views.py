@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.forms import AddMemberForm
@@ -23,17 +23,18 @@ from security.models import TOTPDevice
 from security.policy import method_of
 
 
-@require_GET
-@login_required
-def team(request: HttpRequest) -> HttpResponse:
+def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
     account = request.user.account
-    if account is None:
-        raise PermissionDenied
     active_app = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
     members = account.members.filter(is_active=True).annotate(has_app=Exists(active_app))
     rows = [(member, method_of(member, has_active_device=member.has_app)) for member in members]
-    context = {"account": account, "rows": rows, "form": AddMemberForm(), "nav": "team"}
-    return render(request, "team/team.html", context)
+    context = {"account": account, "rows": rows, "form": form, "nav": "team"}
+    return render(request, "team/team.html", context, status=status)
+
+
+def _member_of_a_team(request: HttpRequest) -> None:
+    if request.user.account_id is None:
+        raise PermissionDenied
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -41,7 +42,16 @@ def _admin_only(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@require_http_methods(["POST"])
+@require_GET
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    """Every member with role, second factor and last sign-in. Nobody can switch another
+    member's factor here: the product does not allow it."""
+    _member_of_a_team(request)
+    return _team_page(request, AddMemberForm())
+
+
+@require_POST
 @login_required
 @ratelimit(group="invite", key=user_key, rate=rate("RATELIMIT_INVITE_USER"))
 def member_add_view(request: HttpRequest) -> HttpResponse:
@@ -62,14 +72,10 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
         except MemberError as error:
             form.add_error("email", str(error))
         else:
-            messages.success(
-                request, _("%(email)s was added and invited by email.") % {"email": member.email}
-            )
+            text = _("%(email)s was added and invited by email.") % {"email": member.email}
+            messages.success(request, text)
             return redirect("accounts:team")
-    account = request.user.account
-    rows = [(m, method_of(m)) for m in account.members.filter(is_active=True)]
-    context = {"account": account, "rows": rows, "form": form, "nav": "team"}
-    return render(request, "team/team.html", context, status=400)
+    return _team_page(request, form, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,6 +84,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     _admin_only(request)
     member = get_object_or_404(User, pk=member_id, account=request.user.account)
     if request.method == "POST":
+        removed_self = member.pk == request.user.pk
         try:
             member_remove(request=request, member=member, by=request.user)
         except MemberError as error:
@@ -86,7 +93,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.success(
             request, _("%(email)s was removed from the team.") % {"email": member.email}
         )
-        if member.pk == request.user.pk:
+        if removed_self:
             return redirect("accounts:login")
         return redirect("accounts:team")
     return render(request, "team/remove.html", {"member": member, "nav": "team"})
