@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts import tokens
 from accounts.emails import email_send
@@ -151,7 +152,7 @@ def member_invite(
     dies when the password is set; expires after PASSWORD_RESET_TIMEOUT)."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
-        raise MemberError("That email can't be added: it already belongs to a team.")
+        raise MemberError(_("That email can't be added: it already belongs to a team."))
     member = member_add(account=account, email=email, role=role, identity=identity, name=name)
     readded = SecurityEvent.objects.filter(
         account=account, kind=Kind.MEMBER_REMOVED, user_email=email
@@ -179,15 +180,39 @@ def member_remove(*, request, member: User, by: User) -> None:
     Adding the same email again starts from nothing."""
     account = member.account
     with transaction.atomic():
-        locked = list(
-            User.objects.select_for_update().filter(
-                account=account, role=User.Role.ADMIN, is_active=True
-            )
+        # Lock the account's admins so two admins removing each other can't both succeed.
+        admins = list(
+            User.objects.select_for_update()
+            .filter(account=account, role=User.Role.ADMIN, is_active=True)
+            .values_list("pk", flat=True)
         )
-        if member.role == User.Role.ADMIN and len([u for u in locked if u.pk != member.pk]) == 0:
-            raise MemberError("An account needs at least one Account Admin.")
+        if member.role == User.Role.ADMIN and set(admins) <= {member.pk}:
+            raise MemberError(_("An account needs at least one Account Admin."))
         user_sessions_end(user=member)
         event_record(
             kind=Kind.MEMBER_REMOVED, request=request, user=member, actor=by, account=account
         )
         member.delete()
+
+
+def member_readd(*, request, member: User, by: User) -> User:
+    """Remove ``member`` and add the same email again at once, as support does for someone
+    locked out: sessions end, password and second factor are reset, an invitation is sent."""
+    account, email, role, identity, name = (
+        member.account,
+        member.email,
+        member.role,
+        member.identity,
+        member.name,
+    )
+    with transaction.atomic():
+        member_remove(request=request, member=member, by=by)
+        return member_invite(
+            request=request,
+            account=account,
+            email=email,
+            by=by,
+            role=role,
+            identity=identity,
+            name=name,
+        )
