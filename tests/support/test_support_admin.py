@@ -1,0 +1,161 @@
+"""Support staff in the Django admin: behind the full sign-in, least privilege, no secrets."""
+
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.services import account_create
+from security.models import SecurityEvent, TOTPDevice
+from security.services import recovery_codes_list
+from tests.conftest import PASSWORD, enroll_totp, password_step, sign_in_with_link
+
+CHANGELIST = reverse("admin:accounts_user_changelist")
+
+
+@pytest.fixture
+def support_user(db) -> User:
+    user = User.objects.create_user("help@twofactor.test", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    return user
+
+
+@pytest.fixture
+def support_client(support_user) -> Client:
+    client = Client()
+    sign_in_with_link(client, support_user.email)
+    return client
+
+
+def test_support_group_holds_least_permissions(db):
+    perms = sorted(
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Group.objects.get(name="Support").permissions.all()
+    )
+    assert perms == [
+        "accounts.support_member",
+        "accounts.view_account",
+        "accounts.view_user",
+        "security.view_securityevent",
+    ]
+
+
+def test_admin_login_page_sends_staff_to_full_sign_in(client, support_user):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_admin_refused_during_pending_login(client, support_user):
+    password_step(client, support_user.email)
+    for path in ("/admin/", "/admin/login/", CHANGELIST):
+        response = client.get(path)
+        assert response.status_code == HTTPStatus.FOUND
+        assert response.url == reverse("accounts:login-email-sent")
+
+
+def test_admin_refused_to_signed_in_non_staff(signed_in):
+    response = signed_in.get("/admin/")
+    assert response.status_code in (HTTPStatus.FOUND, HTTPStatus.FORBIDDEN)
+    if response.status_code == HTTPStatus.FOUND:
+        assert signed_in.get(response.url).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_admin_reachable_after_second_step(support_client):
+    assert support_client.get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_admin_user_search_and_filters(support_client, member, other_admin):
+    enroll_totp(member)
+    found = support_client.get(CHANGELIST, {"q": "member@acme"}).content.decode()
+    assert "member@acme.test" in found and "admin@globex.test" not in found
+    by_factor = support_client.get(CHANGELIST, {"factor": "totp"}).content.decode()
+    assert "member@acme.test" in by_factor and "admin@acme.test" not in by_factor
+    by_email = support_client.get(CHANGELIST, {"factor": "email_link"}).content.decode()
+    assert "admin@acme.test" in by_email and "member@acme.test" not in by_email
+    by_account = support_client.get(CHANGELIST, {"account__id__exact": other_admin.account_id})
+    assert "admin@globex.test" in by_account.content.decode()
+    assert "member@acme.test" not in by_account.content.decode()
+
+
+def test_admin_never_shows_secrets(support_client, member):
+    secret = enroll_totp(member)
+    codes = [code for code, _used in recovery_codes_list(user=member)]
+    member.refresh_from_db()
+    pages = [
+        support_client.get(CHANGELIST).content.decode(),
+        support_client.get(
+            reverse("admin:accounts_user_change", args=[member.pk])
+        ).content.decode(),
+        support_client.get(
+            reverse("admin:accounts_account_change", args=[member.account_id])
+        ).content.decode(),
+    ]
+    for html in pages:
+        assert secret not in html
+        assert member.password not in html
+        assert member.password.split("$")[-1] not in html
+        for code in codes:
+            assert code not in html and code.replace("-", "") not in html
+    assert "Authenticator app" in pages[1]
+
+
+def test_admin_readd_action_resets_member(support_client, member):
+    member_client = Client()
+    sign_in_with_link(member_client, member.email)
+    assert member_client.get(reverse("home")).status_code == HTTPStatus.OK
+    enroll_totp(member)
+    mail.outbox.clear()
+    response = support_client.post(
+        CHANGELIST, {"action": "readd_members", "_selected_action": [member.pk]}, follow=True
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert "Re-added 1 member" in response.content.decode()
+    fresh = User.objects.get(email=member.email)
+    assert fresh.pk != member.pk and fresh.account_id == member.account_id
+    assert not fresh.has_usable_password()
+    assert not TOTPDevice.objects.filter(user=fresh).exists()
+    assert mail.outbox[-1].to == [member.email] and "/invite/" in mail.outbox[-1].body
+    assert password_step(Client(), member.email).status_code == HTTPStatus.BAD_REQUEST
+    assert member_client.get(reverse("home")).status_code == HTTPStatus.FOUND
+    event = SecurityEvent.objects.get(kind="member_readded")
+    assert event.actor_email == "help@twofactor.test"
+
+
+def test_admin_remove_action_keeps_last_admin(support_client, account_admin):
+    response = support_client.post(
+        CHANGELIST,
+        {"action": "remove_members", "_selected_action": [account_admin.pk]},
+        follow=True,
+    )
+    assert "at least one Account Admin" in response.content.decode()
+    assert User.objects.filter(pk=account_admin.pk).exists()
+
+
+def test_admin_actions_need_support_permission(member):
+    viewer = User.objects.create_user("viewer@twofactor.test", PASSWORD, is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client = Client()
+    sign_in_with_link(client, viewer.email)
+    html = client.get(CHANGELIST).content.decode()
+    assert "readd_members" not in html
+    client.post(CHANGELIST, {"action": "readd_members", "_selected_action": [member.pk]})
+    assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_admin_cannot_change_requirement_or_security_log(support_client, account_admin):
+    account_create(name="Initech", admin_email="boss@initech.test", admin_password=PASSWORD)
+    change = support_client.get(
+        reverse("admin:accounts_account_change", args=[account_admin.account_id])
+    )
+    assert 'name="require_totp"' not in change.content.decode()
+    event = SecurityEvent.objects.first()
+    url = reverse("admin:security_securityevent_change", args=[event.pk])
+    assert support_client.get(url).status_code == HTTPStatus.OK
+    assert support_client.post(url, {"kind": "sign_in"}).status_code == HTTPStatus.FORBIDDEN
