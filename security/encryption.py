@@ -25,19 +25,21 @@ def _derive(secret: str, purpose: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
-def _keys(configured: tuple[str, ...], secret_key: str) -> tuple[MultiFernet, bytes]:
+def _keys(configured: tuple[str, ...], secret_key: str) -> tuple[MultiFernet, tuple[bytes, ...]]:
+    """The Fernets and one digest key per configured key, newest first. Digests are made with
+    the newest and matched against all, so rotating keys keeps stored recovery codes usable."""
     if configured:
         fernets = [Fernet(key.encode()) for key in configured]
-        digest_key = _derive(configured[0], b"twofactor recovery-code digest")
+        digest_keys = tuple(_derive(key, b"twofactor recovery-code digest") for key in configured)
     else:
         # Debug and tests only (settings refuse production without configured keys).
         derived = _derive(secret_key, b"twofactor fernet")
         fernets = [Fernet(base64.urlsafe_b64encode(derived))]
-        digest_key = _derive(secret_key, b"twofactor recovery-code digest")
-    return MultiFernet(fernets), digest_key
+        digest_keys = (_derive(secret_key, b"twofactor recovery-code digest"),)
+    return MultiFernet(fernets), digest_keys
 
 
-def _current() -> tuple[MultiFernet, bytes]:
+def _current() -> tuple[MultiFernet, tuple[bytes, ...]]:
     return _keys(tuple(settings.TWOFACTOR_ENCRYPTION_KEYS), settings.SECRET_KEY)
 
 
@@ -55,4 +57,13 @@ def decrypt(token: str) -> str:
 def keyed_digest(value: str) -> str:
     """HMAC-SHA256 of value under a key outside the database: a dump alone reveals nothing
     that can be checked offline."""
-    return hmac.new(_current()[1], value.encode(), hashlib.sha256).hexdigest()
+    return _digest(_current()[1][0], value)
+
+
+def keyed_digest_candidates(value: str) -> list[str]:
+    """The digests ``value`` may be stored under: one per configured key, newest first."""
+    return [_digest(key, value) for key in _current()[1]]
+
+
+def _digest(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -133,7 +133,10 @@ def _totp_accept(*, user: User, code: str) -> bool:
 def _recovery_code_accept(*, user: User, normalized: str) -> bool:
     return (
         RecoveryCode.objects.filter(
-            user=user, active=True, used_at=None, digest=encryption.keyed_digest(normalized)
+            user=user,
+            active=True,
+            used_at=None,
+            digest__in=encryption.keyed_digest_candidates(normalized),
         ).update(used_at=timezone.now())
         == 1
     )
