@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
-from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY, pending_login_clear, pending_login_get
+from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY, pending_login_get
 
 # What a browser holding a pending login may reach: its second step and the way out.
 PENDING_LOGIN_URL_NAMES = frozenset(
@@ -35,7 +35,7 @@ def url_name(path: str) -> str | None:
 
 class PendingLoginMiddleware:
     """A browser between password and second step reaches nothing but that step (the admin
-    and its login page included); an expired pending login is dropped."""
+    and its login page included)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,11 +43,15 @@ class PendingLoginMiddleware:
     def __call__(self, request):
         if not request.user.is_authenticated:
             pending = pending_login_get(request)
-            if pending is not None:
-                if pending.is_expired():
-                    pending_login_clear(request)
-                elif url_name(request.path_info) not in PENDING_LOGIN_URL_NAMES:
-                    return redirect(pending.step_url_name)
+            # An expired pending login opens nothing and blocks nothing. It stays in the
+            # session so that its step can say "too late" instead of "sign in first"; the
+            # step views and the next password step drop it.
+            if (
+                pending is not None
+                and not pending.is_expired()
+                and url_name(request.path_info) not in PENDING_LOGIN_URL_NAMES
+            ):
+                return redirect(pending.step_url_name)
         return self.get_response(request)
 
 

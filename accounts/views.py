@@ -59,7 +59,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = auth.authenticate(request, email=email, password=password)
         if user is not None:
             return _second_step_begin(request, user=user, next_url=next_url)
-        known = User.objects.filter(email=email).first()
+        known = User.objects.select_related("account").filter(email=email).first()
         event_record(kind=Kind.PASSWORD_FAILED, request=request, user=known, email=email)
         form.add_error(None, _("That email and password don't match. Check both and try again."))
     status = 400 if form.errors else 200
@@ -147,11 +147,11 @@ def login_link(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     token = request.session.get(LINK_TOKEN_SESSION_KEY, "")
     pending = pending_login_get(request)
-    if pending is not None and pending.is_expired():
-        pending_login_clear(request)
-        pending = None
     check = sign_in_link_check(token=token, pending=pending) if token else None
     state = check.state if check else LinkState.UNKNOWN
+    if state not in (LinkState.OTHER_BROWSER, LinkState.UNKNOWN) and pending.is_expired():
+        # The right browser, too late: say so, rather than "open it in the same browser".
+        state = LinkState.EXPIRED
     if state == LinkState.VALID and request.method == "POST":
         user = (
             User.objects.select_related("account")

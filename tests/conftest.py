@@ -133,6 +133,43 @@ def admin_client(account_admin):
     return client
 
 
+class Clock:
+    """Moves the sign-in clocks forward without sleeping: the pending login's
+    (``time.time`` as seen by accounts.login_flow) and the link's (``timezone.now``)."""
+
+    def __init__(self, monkeypatch):
+        import datetime
+        import types
+
+        from django.utils import timezone
+
+        from accounts import login_flow
+
+        self.offset = 0.0
+        real_time, real_now = time.time, timezone.now
+        monkeypatch.setattr(
+            login_flow, "time", types.SimpleNamespace(time=lambda: real_time() + self.offset)
+        )
+        monkeypatch.setattr(
+            timezone, "now", lambda: real_now() + datetime.timedelta(seconds=self.offset)
+        )
+
+    def advance(self, *, minutes: float) -> None:
+        self.offset += minutes * 60
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def pending_nonce(client: Client) -> str:
+    """The nonce of the pending login this client holds (what binds its links to it)."""
+    from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
+
+    return client.session[PENDING_LOGIN_SESSION_KEY]["nonce"]
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

@@ -1,12 +1,21 @@
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
+from accounts.models import User
 from security.models import SecurityEvent
-from tests.conftest import PASSWORD, password_step
+from tests.conftest import (
+    PASSWORD,
+    link_from_outbox,
+    password_step,
+    path_of,
+    sign_in_with_link,
+)
 
 
 @pytest.mark.django_db
@@ -44,3 +53,183 @@ def test_login_sso_member_answers_like_unknown(client, sso_member):
 def _form_error(html: str) -> str:
     start = html.index('class="form-error"')
     return html[start : html.index("</div>", start)]
+
+
+# --- Appended: the full checklist for the password step --------------------------------------
+
+LOGIN_URL = "/login/"
+
+
+def test_login_renders_next_only_when_on_site(client, db):
+    inside = client.get(LOGIN_URL, {"next": "/settings/personal/"})
+    assert b'name="next" value="/settings/personal/"' in inside.content
+    for evil in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.get(LOGIN_URL, {"next": evil})
+        assert response.status_code == HTTPStatus.OK
+        assert b'name="next"' not in response.content
+        assert b"evil.example" not in response.content
+        assert b"javascript:" not in response.content
+
+
+def test_login_rotates_session_key_at_password_step(client, member):
+    client.get(reverse("accounts:login-link-token", args=["x" * 20]))  # gives it a session
+    before = client.session.session_key
+    assert before
+    password_step(client, member.email)
+    assert client.session.session_key != before
+    assert "twofactor_link_token" not in client.session  # nothing carried over
+
+
+def test_login_planted_session_id_is_never_authenticated(member):
+    attacker = Client()
+    attacker.get(reverse("accounts:login-link-token", args=["x" * 20]))
+    planted = attacker.cookies[settings.SESSION_COOKIE_NAME].value
+    victim = Client()
+    victim.cookies[settings.SESSION_COOKIE_NAME] = planted
+    sign_in_with_link(victim, member.email)
+    assert victim.get(reverse("home")).status_code == HTTPStatus.OK
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != planted
+    # The attacker's copy of the id opens nothing.
+    response = attacker.get(reverse("home"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_login_link_built_from_site_url_not_host_header(client, member):
+    client.post(LOGIN_URL, {"email": member.email, "password": PASSWORD}, HTTP_HOST="localhost")
+    link = link_from_outbox()
+    assert link.startswith("https://twofactor.example/login/link/")
+    assert "localhost" not in mail.outbox[-1].body
+    html = mail.outbox[-1].alternatives[0][0]
+    assert "https://twofactor.example/login/link/" in html
+    assert "localhost" not in html
+
+
+def test_login_email_says_when_browser_and_ip(client, member):
+    client.post(
+        LOGIN_URL,
+        {"email": member.email, "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+    )
+    body = mail.outbox[-1].body
+    assert mail.outbox[-1].to == [member.email]
+    assert "203.0.113.7" in body
+    assert "Firefox on Linux" in body
+    assert "UTC" in body
+    assert "10 minutes" in body
+
+
+def test_login_is_case_insensitive_on_email(client, member):
+    response = password_step(client, "  Member@ACME.test ")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("accounts:login-email-sent")
+
+
+def test_login_user_with_app_goes_to_code_step_without_email(client, member_with_totp):
+    response = password_step(client, member_with_totp.email)
+    assert response.url == reverse("accounts:login-code")
+    assert not mail.outbox
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_inactive_user_answers_like_wrong_password(client, member):
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    response = password_step(client, member.email)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert PENDING_LOGIN_SESSION_KEY not in client.session
+    assert not mail.outbox
+
+
+def test_login_malformed_input_is_a_form_error(client, db):
+    response = client.post(LOGIN_URL, {"email": "not-an-address", "password": ""})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert PENDING_LOGIN_SESSION_KEY not in client.session
+
+
+def test_login_signed_in_user_is_sent_on(signed_in):
+    response = signed_in.get(LOGIN_URL, {"next": "/settings/personal/"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == "/settings/personal/"
+    response = signed_in.get(LOGIN_URL, {"next": "https://evil.example/"})
+    assert response.url == reverse("home")
+
+
+def test_login_rate_limited_per_ip(client, member, settings):
+    settings.RATELIMIT_LOGIN_IP = "3/d"
+    for i in range(3):
+        assert password_step(client, f"nobody{i}@acme.test").status_code == HTTPStatus.BAD_REQUEST
+    response = password_step(client, member.email)  # even the right password
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert b"Too many attempts" in response.content
+    assert PENDING_LOGIN_SESSION_KEY not in client.session
+    assert not mail.outbox
+    # Another address is not affected.
+    other = Client(REMOTE_ADDR="198.51.100.9")
+    assert password_step(other, member.email).status_code == HTTPStatus.FOUND
+
+
+def test_login_rate_limited_per_email_across_addresses(member, settings):
+    settings.RATELIMIT_LOGIN_EMAIL = "3/d"
+    for i in range(3):
+        attacker = Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
+        response = password_step(attacker, member.email, "wrong password")
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+    # Spelling the address differently does not get around it.
+    response = password_step(Client(REMOTE_ADDR="198.51.100.50"), "MEMBER@acme.test ")
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not mail.outbox
+    # Another address (email) from the same places still works.
+    assert password_step(Client(REMOTE_ADDR="198.51.100.1"), "admin@acme.test").status_code in (
+        HTTPStatus.FOUND,
+        HTTPStatus.BAD_REQUEST,
+    )
+
+
+def test_login_rate_limit_holds_across_fresh_sessions(member, settings):
+    settings.RATELIMIT_LOGIN_EMAIL = "2/d"
+    for _ in range(2):
+        password_step(Client(), member.email, "wrong password")
+    response = password_step(Client(), member.email)
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_login_next_kept_through_every_step(client, member):
+    password_step(client, member.email, next_url="/settings/personal/?tab=1")
+    client.get(path_of(link_from_outbox()))
+    response = client.post(reverse("accounts:login-link"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == "/settings/personal/?tab=1"
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "///evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "http://testserver.evil.example/",
+    ],
+)
+def test_login_next_off_site_dropped_through_every_step(client, member, evil):
+    password_step(client, member.email, next_url=evil)
+    client.get(path_of(link_from_outbox()))
+    response = client.post(reverse("accounts:login-link"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+
+
+def test_login_query_budget(client, member, django_assert_max_num_queries):
+    # user, authenticator lookup, retire older links + insert (in a savepoint), event.
+    with django_assert_max_num_queries(7):
+        response = password_step(client, member.email)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_login_wrong_password_query_budget(client, member, django_assert_max_num_queries):
+    # user (with account), the user again for the event, event.
+    with django_assert_max_num_queries(3):
+        response = password_step(client, member.email, "wrong password")
+    assert response.status_code == HTTPStatus.BAD_REQUEST

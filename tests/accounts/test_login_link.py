@@ -1,0 +1,272 @@
+"""GET /login/link/ shows what the link will do; only its POST signs in, in the same browser."""
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from accounts.login_flow import PENDING_LOGIN_SESSION_KEY, pending_login_get
+from accounts.models import SignInLink
+from accounts.services import sign_in_link_consume
+from security.models import SecurityEvent
+from tests.conftest import PASSWORD, link_from_outbox, password_step, path_of
+
+LINK_URL = "/login/link/"
+SAME_BROWSER = b"only works in the browser where you entered your password"
+
+
+def _open(client: Client, link: str):
+    """Open an emailed link as a browser does: the token page, then where it redirects."""
+    return client.get(path_of(link), follow=True)
+
+
+def _is_signed_in(client: Client) -> bool:
+    return client.get(reverse("home")).status_code == HTTPStatus.OK
+
+
+def test_login_link_renders_sign_in_button(client, member):
+    password_step(client, member.email)
+    response = _open(client, link_from_outbox())
+    assert response.status_code == HTTPStatus.OK
+    assert response.redirect_chain == [(LINK_URL, HTTPStatus.FOUND)]
+    assert b'action="/login/link/"' in response.content
+    assert b"Sign in" in response.content
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_login_link_get_signs_nobody_in_and_uses_nothing(client, member):
+    password_step(client, member.email)
+    _open(client, link_from_outbox())
+    _open(client, link_from_outbox())  # twice, as a prefetching browser might
+    assert "_auth_user_id" not in client.session
+    assert SignInLink.objects.get().used_at is None
+    response = client.post(LINK_URL)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+
+
+def test_login_link_post_signs_in_and_rotates_session_key(client, member):
+    password_step(client, member.email)
+    _open(client, link_from_outbox())
+    pending_key = client.session.session_key
+    response = client.post(LINK_URL)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+    assert client.session.session_key != pending_key
+    assert client.session["_auth_user_id"] == str(member.pk)
+    assert PENDING_LOGIN_SESSION_KEY not in client.session
+    home = client.get(reverse("home"))
+    assert member.email.encode() in home.content
+    assert SecurityEvent.objects.filter(kind="sign_in", user=member).count() == 1
+    # The pending session is gone from the store: its id opens nothing.
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = pending_key
+    assert stale.get(reverse("home")).status_code == HTTPStatus.FOUND
+
+
+def test_login_link_refused_in_another_browser_and_not_used_up(client, member):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    other = Client()
+    response = _open(other, link)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert SAME_BROWSER in response.content
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    response = other.post(LINK_URL)  # pressing a button it never had
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not _is_signed_in(other)
+    assert SignInLink.objects.get().used_at is None
+    assert SecurityEvent.objects.filter(kind="link_other_browser", user=member).exists()
+    # The owner's later click still works.
+    _open(client, link)
+    assert client.post(LINK_URL).url == reverse("home")
+    assert _is_signed_in(client)
+
+
+def test_login_link_refused_in_browser_with_other_users_pending_login(
+    client, member, account_admin
+):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    other = Client()
+    password_step(other, account_admin.email)
+    response = _open(other, link)
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    other.post(LINK_URL)
+    assert not _is_signed_in(other)
+    _open(client, link)
+    client.post(LINK_URL)
+    assert _is_signed_in(client)
+
+
+def test_login_link_mail_scanner_uses_nothing_up(client, member):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    for _ in range(3):  # scanners open links, sometimes more than once, without cookies
+        scanner = Client()
+        assert _open(scanner, link).status_code == HTTPStatus.FORBIDDEN
+        assert scanner.head(path_of(link)).status_code in (
+            HTTPStatus.FOUND,
+            HTTPStatus.METHOD_NOT_ALLOWED,
+        )
+    assert SignInLink.objects.get().used_at is None
+    _open(client, link)
+    client.post(LINK_URL)
+    assert _is_signed_in(client)
+
+
+def test_login_link_refused_after_use(client, member):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    _open(client, link)
+    client.post(LINK_URL)
+    client.post(reverse("accounts:logout"))
+    # The same browser after signing out, and any other browser: nobody is signed in.
+    for browser in (client, Client()):
+        response = _open(browser, link)
+        assert response.status_code != HTTPStatus.OK
+        browser.post(LINK_URL)
+        assert not _is_signed_in(browser)
+
+
+def test_login_link_consumed_between_get_and_post_is_refused(client, member):
+    """Two tabs of one browser press the button at once: the second finds it used."""
+    password_step(client, member.email)
+    link = link_from_outbox()
+    _open(client, link)
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    assert sign_in_link_consume(token=token, pending=pending_login_get(_Req(client)))
+    response = client.post(LINK_URL)
+    assert response.status_code == HTTPStatus.GONE
+    assert b"already used" in response.content
+    assert not _is_signed_in(client)
+
+
+def test_login_link_older_link_retired_by_resend(client, member):
+    password_step(client, member.email)
+    old = link_from_outbox()
+    client.post(reverse("accounts:login-resend"))
+    new = link_from_outbox()
+    assert new != old
+    response = _open(client, old)
+    assert response.status_code == HTTPStatus.GONE
+    assert b"newer sign-in link" in response.content
+    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
+    assert not _is_signed_in(client)
+    _open(client, new)
+    client.post(LINK_URL)
+    assert _is_signed_in(client)
+
+
+def test_login_link_older_link_retired_by_new_login(client, member):
+    password_step(client, member.email)
+    old = link_from_outbox()
+    elsewhere = Client()
+    password_step(elsewhere, member.email)
+    response = _open(client, old)
+    assert response.status_code == HTTPStatus.GONE
+    client.post(LINK_URL)
+    assert not _is_signed_in(client)
+    _open(elsewhere, link_from_outbox())
+    elsewhere.post(LINK_URL)
+    assert _is_signed_in(elsewhere)
+
+
+def test_login_link_expired_link_refused(client, member, settings, clock):
+    settings.TWOFACTOR_PENDING_LOGIN_MINUTES = 30
+    password_step(client, member.email)
+    link = link_from_outbox()
+    clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES + 1)
+    response = _open(client, link)
+    assert response.status_code == HTTPStatus.GONE
+    assert b"expired" in response.content
+    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
+    assert not _is_signed_in(client)
+
+
+def test_login_link_still_works_just_before_expiry(client, member, clock):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES - 1)
+    _open(client, link)
+    client.post(LINK_URL)
+    assert _is_signed_in(client)
+
+
+def test_login_link_expired_pending_login_refused_and_says_so(client, member, clock):
+    password_step(client, member.email)
+    link = link_from_outbox()
+    clock.advance(minutes=settings.TWOFACTOR_PENDING_LOGIN_MINUTES + 1)
+    response = _open(client, link)
+    assert response.status_code == HTTPStatus.GONE
+    assert b"expired" in response.content
+    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
+    assert not _is_signed_in(client)
+    assert SignInLink.objects.get().used_at is None
+
+
+def test_login_link_unknown_token_is_404(client, member):
+    password_step(client, member.email)
+    response = _open(client, "https://twofactor.example/login/link/not-a-real-token/")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert client.post(LINK_URL).status_code == HTTPStatus.NOT_FOUND
+    assert not _is_signed_in(client)
+
+
+def test_login_link_without_token_is_404(client, member):
+    password_step(client, member.email)
+    assert client.get(LINK_URL).status_code == HTTPStatus.NOT_FOUND
+    assert client.post(LINK_URL).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_login_link_needs_csrf(member):
+    browser = Client(enforce_csrf_checks=True)
+    password_step_csrf(browser, member.email)
+    _open(browser, link_from_outbox())
+    assert browser.post(LINK_URL).status_code == HTTPStatus.FORBIDDEN
+    assert SignInLink.objects.get().used_at is None
+
+
+def password_step_csrf(browser: Client, email: str) -> None:
+    page = browser.get(reverse("accounts:login"))
+    token = page.context["csrf_token"]
+    browser.post(
+        reverse("accounts:login"),
+        {"email": email, "password": PASSWORD, "csrfmiddlewaretoken": str(token)},
+    )
+    assert mail.outbox
+
+
+def test_login_link_signed_in_browser_goes_home(signed_in, member):
+    response = signed_in.get(LINK_URL)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+
+
+def test_login_link_rejects_other_methods(client, member):
+    assert client.put(LINK_URL).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_login_link_get_query_budget(client, member, django_assert_max_num_queries):
+    password_step(client, member.email)
+    client.get(path_of(link_from_outbox()))
+    with django_assert_max_num_queries(1):  # the link by its hash
+        assert client.get(LINK_URL).status_code == HTTPStatus.OK
+
+
+def test_login_link_post_query_budget(client, member, django_assert_max_num_queries):
+    password_step(client, member.email)
+    client.get(path_of(link_from_outbox()))
+    # link by hash, user, consume, last_login, sign-in event.
+    with django_assert_max_num_queries(5):
+        assert client.post(LINK_URL).status_code == HTTPStatus.FOUND
+
+
+class _Req:
+    """Just enough of a request to read a test client's pending login."""
+
+    def __init__(self, client: Client):
+        self.session = client.session
