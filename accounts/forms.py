@@ -44,6 +44,10 @@ class SecondFactorCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         raw = self.cleaned_data["code"]
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is not None and len(getlist(self.add_prefix("code"))) > 1:
+            # Two values for one field: refuse rather than silently try the last one.
+            raise forms.ValidationError(_("Enter one code."), code="multiple")
         if totp.normalize_code(raw) is None and recovery_codes.normalize(raw) is None:
             raise forms.ValidationError(
                 _("Enter the 6-digit code from your app (digits 0-9 only), or a recovery code."),

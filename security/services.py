@@ -114,8 +114,16 @@ def is_locked(user: User, now=None) -> bool:
     return user.code_locked_until is not None and user.code_locked_until > now
 
 
+def _verifying_device(user: User) -> TOTPDevice | None:
+    """The active device, from the row the sign-in step loaded with the user when it did."""
+    if User.totp_device.is_cached(user):
+        device = getattr(user, "totp_device", None)
+        return device if device is not None and device.confirmed_at is not None else None
+    return active_device(user)
+
+
 def _totp_accept(*, user: User, code: str) -> bool:
-    device = active_device(user)
+    device = _verifying_device(user)
     if device is None:
         return False
     step = totp.match_step(device_secret(device), code)
@@ -170,6 +178,7 @@ def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verif
 def _failures_reset(*, user: User) -> None:
     if user.failed_code_count or user.code_locked_until:
         User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=None)
+        user.failed_code_count, user.code_locked_until = 0, None
 
 
 def _failure_count(*, request: HttpRequest, user: User) -> Verification:
@@ -177,9 +186,12 @@ def _failure_count(*, request: HttpRequest, user: User) -> Verification:
         User.objects.filter(pk=user.pk).update(failed_code_count=F("failed_code_count") + 1)
         count = User.objects.values_list("failed_code_count", flat=True).get(pk=user.pk)
         locked = count >= settings.TWOFACTOR_MAX_FAILED_CODES
+        user.failed_code_count = count
         if locked:
             until = timezone.now() + timedelta(minutes=settings.TWOFACTOR_LOCKOUT_MINUTES)
             User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=until)
+            # The caller's object says so too: the page of this very attempt shows the lockout.
+            user.failed_code_count, user.code_locked_until = 0, until
     event_record(kind=Kind.CODE_FAILED, request=request, user=user)
     if locked:
         event_record(kind=Kind.LOCKED_OUT, request=request, user=user)

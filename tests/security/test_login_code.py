@@ -1,0 +1,467 @@
+"""The code step of signing in: /login/code/ (accounts.views.login_code)."""
+
+from datetime import timedelta
+from http import HTTPStatus
+from types import SimpleNamespace
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
+from accounts.models import User
+from security import services
+from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from tests.conftest import password_step
+from tests.security.conftest import code_for, code_post
+
+URL = reverse("accounts:login-code")
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def recovery_codes_of(user) -> list[str]:
+    return [code for code, _used in services.recovery_codes_list(user=user)]
+
+
+# --- Renders, and needs the right pending login ----------------------------------------------
+
+
+def test_login_code_renders_for_one_time_code(code_client):
+    response = code_client.get(URL)
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert 'autocomplete="one-time-code"' in html
+    assert 'inputmode="numeric"' in html
+    assert "recovery code" in html
+    assert response.headers["Cache-Control"].count("no-store") == 1
+
+
+def test_login_code_says_how_to_get_back_in(code_client, settings):
+    settings.SUPPORT_EMAIL = "help@twofactor.example"
+    html = code_client.get(URL).content.decode()
+    assert "Lost your phone?" in html
+    assert "Account Admin" in html
+    assert 'href="mailto:help@twofactor.example"' in html
+
+
+def test_login_code_member_with_app_sent_here_not_emailed(client, member_with_totp):
+    response = password_step(client, member_with_totp.email)
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == URL
+    assert not mail.outbox
+    assert not signed_in(client)
+
+
+@pytest.mark.django_db
+def test_login_code_without_pending_login_redirects_to_login(client):
+    for response in (client.get(URL), client.post(URL, {"code": "123456"})):
+        assert response.status_code == HTTPStatus.FOUND
+        assert response.url == reverse("accounts:login")
+
+
+def test_login_code_email_link_stage_redirected(client, member):
+    password_step(client, member.email)
+    response = client.post(URL, {"code": "123456"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("accounts:login-email-sent")
+    assert not signed_in(client)
+
+
+def test_login_code_expired_pending_login_refused(
+    code_client, member_with_totp, clock, monkeypatch, settings
+):
+    later = clock.now + settings.TWOFACTOR_PENDING_LOGIN_MINUTES * 60 + 1
+    monkeypatch.setattr("accounts.login_flow.time", SimpleNamespace(time=lambda: later))
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("accounts:login")
+    assert not signed_in(code_client)
+    assert PENDING_LOGIN_SESSION_KEY not in code_client.session
+    # The code was not used up by the refused attempt.
+    assert TOTPDevice.objects.get(user=member_with_totp).last_used_step < clock.step()
+
+
+def test_login_code_inactive_member_refused(code_client, member_with_totp, clock):
+    User.objects.filter(pk=member_with_totp.pk).update(is_active=False)
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.url == reverse("accounts:login")
+    assert not signed_in(code_client)
+
+
+# --- The right code, and replays ----------------------------------------------------------
+
+
+def test_login_code_right_code_signs_in(code_client, member_with_totp, clock):
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+    assert code_client.session["_auth_user_id"] == str(member_with_totp.pk)
+    assert PENDING_LOGIN_SESSION_KEY not in code_client.session
+    assert TOTPDevice.objects.get(user=member_with_totp).last_used_step == clock.step()
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.SIGN_IN)
+    assert event.user == member_with_totp and event.detail == {"method": "totp"}
+    assert code_client.get(reverse("home")).status_code == HTTPStatus.OK
+
+
+def test_login_code_spaces_in_code_tolerated(code_client, member_with_totp, clock):
+    code = code_for(member_with_totp, clock=clock)
+    response = code_post(code_client, f" {code[:3]} {code[3:]} ")
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in(code_client)
+
+
+@pytest.mark.parametrize("offset", [-1, 1])
+def test_login_code_one_step_of_drift_accepted(code_client, member_with_totp, clock, offset):
+    if offset == -1:
+        # The fixture's enrollment used the previous step; give the device an older one.
+        TOTPDevice.objects.filter(user=member_with_totp).update(last_used_step=clock.step() - 5)
+    response = code_post(code_client, code_for(member_with_totp, offset=offset, clock=clock))
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in(code_client)
+
+
+def test_login_code_two_steps_of_drift_refused(code_client, member_with_totp, clock):
+    code = code_for(member_with_totp, offset=2, clock=clock)
+    if code in {code_for(member_with_totp, offset=d, clock=clock) for d in (-1, 0, 1)}:
+        pytest.skip("the code two steps ahead happens to equal one in the window")
+    response = code_post(code_client, code)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not signed_in(code_client)
+
+
+def test_login_code_same_code_again_refused(client, member_with_totp, clock):
+    code = code_for(member_with_totp, clock=clock)
+    password_step(client, member_with_totp.email)
+    assert code_post(client, code).status_code == HTTPStatus.FOUND
+    client.post(reverse("accounts:logout"))
+
+    other = Client()
+    password_step(other, member_with_totp.email)
+    response = code_post(other, code)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not signed_in(other)
+    assert "didn&#x27;t work" in response.content.decode()
+
+
+def test_login_code_earlier_step_than_last_accepted_refused(client, member_with_totp, clock):
+    password_step(client, member_with_totp.email)
+    assert code_post(client, code_for(member_with_totp, offset=1, clock=clock)).status_code == 302
+    client.post(reverse("accounts:logout"))
+
+    password_step(client, member_with_totp.email)
+    response = code_post(client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not signed_in(client)
+
+
+def test_login_code_enrollment_code_cannot_be_replayed(code_client, member_with_totp, clock):
+    """The fixture confirmed the app with the previous step's code."""
+    response = code_post(code_client, code_for(member_with_totp, offset=-1, clock=clock))
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+# --- Wrong codes, lockout, rate limit ----------------------------------------------------
+
+
+def test_login_code_wrong_code_clear_error_counted(code_client, member_with_totp, clock):
+    wrong = "000000" if code_for(member_with_totp, clock=clock) != "000000" else "111111"
+    response = code_post(code_client, wrong)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "That code didn&#x27;t work" in response.content.decode()
+    assert not signed_in(code_client)
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 1
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).count() == 1
+
+
+def test_login_code_right_code_resets_failure_count(code_client, member_with_totp, clock):
+    code_post(
+        code_client, "000000" if code_for(member_with_totp, clock=clock) != "000000" else "1" * 6
+    )
+    code_post(code_client, code_for(member_with_totp, clock=clock))
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 0
+
+
+def _lock_out(client, user, clock, settings):
+    wrong = (
+        "000000"
+        if "000000" not in {code_for(user, offset=d, clock=clock) for d in (-1, 0, 1)}
+        else "999999"
+    )
+    responses = [code_post(client, wrong) for _ in range(settings.TWOFACTOR_MAX_FAILED_CODES)]
+    return responses
+
+
+def test_login_code_locked_after_max_failures(code_client, member_with_totp, clock, settings):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 3
+    responses = _lock_out(code_client, member_with_totp, clock, settings)
+    assert [r.status_code for r in responses[:-1]] == [HTTPStatus.BAD_REQUEST] * 2
+    assert responses[-1].status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "Too many wrong codes" in responses[-1].content.decode()
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.code_locked_until > timezone.now() + timedelta(
+        minutes=settings.TWOFACTOR_LOCKOUT_MINUTES - 1
+    )
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED_OUT).count() == 1
+
+
+def test_login_code_locked_refuses_right_code_even_from_a_fresh_browser(
+    code_client, member_with_totp, clock, settings
+):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 3
+    _lock_out(code_client, member_with_totp, clock, settings)
+
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not signed_in(code_client)
+
+    fresh = Client()
+    password_step(fresh, member_with_totp.email)
+    assert fresh.get(URL).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    response = code_post(fresh, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "Too many wrong codes" in response.content.decode()
+    assert not signed_in(fresh)
+    # Refused while locked means not used up either.
+    assert TOTPDevice.objects.get(user=member_with_totp).last_used_step < clock.step()
+
+
+def test_login_code_locked_refuses_recovery_code(code_client, member_with_totp, clock, settings):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    recovery = recovery_codes_of(member_with_totp)[0]
+    _lock_out(code_client, member_with_totp, clock, settings)
+    response = code_post(code_client, recovery)
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert services.recovery_codes_remaining(user=member_with_totp) == 10
+
+
+def test_login_code_lockout_expires(code_client, member_with_totp, clock, settings):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    _lock_out(code_client, member_with_totp, clock, settings)
+    # The lockout's end passes (it is a time in the database: move it, not the clock).
+    User.objects.filter(pk=member_with_totp.pk).update(
+        code_locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in(code_client)
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.code_locked_until is None and member_with_totp.failed_code_count == 0
+
+
+def test_login_code_per_ip_rate_limit(client, member_with_totp, account, clock, settings):
+    settings.RATELIMIT_CODE_IP = "3/m"
+    settings.TWOFACTOR_MAX_FAILED_CODES = 100
+    password_step(client, member_with_totp.email)
+    statuses = [code_post(client, "000000").status_code for _ in range(4)]
+    assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    # The limit is per address, not per session: another browser from there is limited too.
+    other = Client()
+    password_step(other, member_with_totp.email)
+    response = code_post(other, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not signed_in(other)
+
+
+# --- Recovery codes ------------------------------------------------------------------------
+
+
+def test_login_code_recovery_code_signs_in_once(client, member_with_totp):
+    code = recovery_codes_of(member_with_totp)[3]
+    password_step(client, member_with_totp.email)
+    response = code_post(client, code)
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in(client)
+    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+    assert mail.outbox[-1].to == [member_with_totp.email]
+    assert "recovery code was used" in mail.outbox[-1].subject
+    assert "9 codes left" in mail.outbox[-1].body
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.RECOVERY_CODE_USED)
+    assert event.user == member_with_totp and code not in str(event.detail)
+    messages = client.get(reverse("home")).content.decode()
+    assert "You have 9 recovery codes left" in messages
+
+    client.post(reverse("accounts:logout"))
+    password_step(client, member_with_totp.email)
+    response = code_post(client, code)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not signed_in(client)
+    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda c: c.upper(),
+        lambda c: c.replace("-", ""),
+        lambda c: " " + c.replace("-", " ") + " ",
+        lambda c: "-".join(c.replace("-", "")),
+    ],
+)
+def test_login_code_recovery_code_tolerates_spaces_dashes_case(
+    code_client, member_with_totp, typed
+):
+    response = code_post(code_client, typed(recovery_codes_of(member_with_totp)[0]))
+    assert response.status_code == HTTPStatus.FOUND
+    assert signed_in(code_client)
+
+
+def test_login_code_recovery_code_low_count_warned(code_client, member_with_totp, settings):
+    codes = recovery_codes_of(member_with_totp)
+    used = len(codes) - settings.TWOFACTOR_RECOVERY_CODES_LOW
+    ids = (
+        RecoveryCode.objects.filter(user=member_with_totp)
+        .order_by("id")
+        .values_list("id", flat=True)[:used]
+    )
+    RecoveryCode.objects.filter(id__in=list(ids)).update(used_at=timezone.now())
+    response = code_post(code_client, codes[-1], follow=False)
+    assert response.status_code == HTTPStatus.FOUND
+    html = code_client.get(reverse("home")).content.decode()
+    remaining = settings.TWOFACTOR_RECOVERY_CODES_LOW - 1
+    assert f"You have {remaining} recovery codes left" in html
+    assert "message-warning" in html
+    assert "Generate new ones" in html
+
+
+def test_login_code_wrong_recovery_code_counted(code_client, member_with_totp):
+    response = code_post(code_client, "zzzzz-zzzzz")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 1
+
+
+def test_login_code_inactive_recovery_code_refused(code_client, member_with_totp):
+    """Codes of an unfinished re-enrollment are not usable."""
+    RecoveryCode.objects.filter(user=member_with_totp).update(active=False)
+    response = code_post(code_client, "abcde-fghjk")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+# --- Malformed input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw", ["１２３４５６", "1234567", "12345", "12345a", "", "123456\x00", "x" * 65, "abc"]
+)
+def test_login_code_malformed_code_form_error(code_client, member_with_totp, raw):
+    response = code_post(code_client, raw)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert 'class="field-error"' in response.content.decode()
+    assert not signed_in(code_client)
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 0
+
+
+def test_login_code_two_values_for_one_field_form_error(code_client, member_with_totp, clock):
+    right = code_for(member_with_totp, clock=clock)
+    for values in (["000000", right], [right, right]):
+        response = code_client.post(URL, {"code": values})
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert 'class="field-error"' in response.content.decode()
+        assert not signed_in(code_client)
+
+
+def test_login_code_empty_post_shows_the_form_again(code_client, member_with_totp):
+    response = code_client.post(URL, {})
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
+    assert 'name="code"' in response.content.decode()
+    assert not signed_in(code_client)
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 0
+
+
+def test_login_code_other_methods_refused(code_client):
+    assert code_client.put(URL).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    assert code_client.delete(URL).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+def test_login_code_needs_csrf(member_with_totp, clock):
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("accounts:login"))
+    token = client.cookies["csrftoken"].value
+    client.post(
+        reverse("accounts:login"),
+        {
+            "email": member_with_totp.email,
+            "password": "correct horse battery staple",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    response = code_post(client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not signed_in(client)
+
+
+# --- next -----------------------------------------------------------------------------------
+
+
+def test_login_code_keeps_next_on_this_site(client, member_with_totp, clock):
+    password_step(client, member_with_totp.email, next_url="/settings/personal/")
+    response = code_post(client, code_for(member_with_totp, clock=clock))
+    assert response.url == "/settings/personal/"
+
+
+@pytest.mark.parametrize(
+    "evil", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_login_code_offsite_next_dropped(client, member_with_totp, clock, evil):
+    password_step(client, member_with_totp.email, next_url=evil)
+    response = code_post(
+        client, code_for(member_with_totp, clock=clock), next="https://evil.example/"
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("home")
+
+
+# --- Query budget ---------------------------------------------------------------------------
+
+
+def test_login_code_right_code_at_most_five_queries(
+    code_client, member_with_totp, clock, django_assert_max_num_queries
+):
+    code = code_for(member_with_totp, clock=clock)
+    with django_assert_max_num_queries(5):
+        response = code_post(code_client, code)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_login_code_right_code_after_a_failure_at_most_five_queries(
+    code_client, member_with_totp, clock, django_assert_max_num_queries
+):
+    code_post(
+        code_client, "000000" if code_for(member_with_totp, clock=clock) != "000000" else "1" * 6
+    )
+    code = code_for(member_with_totp, clock=clock)
+    with django_assert_max_num_queries(5):
+        response = code_post(code_client, code)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_login_code_recovery_code_at_most_six_queries(
+    code_client, member_with_totp, django_assert_max_num_queries
+):
+    """Three queries belong to signing in whatever the method (the pending user, last_login,
+    the sign-in event); a recovery code adds its conditional UPDATE, the count of codes left
+    (shown and emailed) and its own security event."""
+    code = recovery_codes_of(member_with_totp)[0]
+    with django_assert_max_num_queries(6):
+        response = code_post(code_client, code)
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_login_code_wrong_code_bounded_queries(
+    code_client, member_with_totp, clock, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = code_post(
+            code_client,
+            "000000" if code_for(member_with_totp, clock=clock) != "000000" else "1" * 6,
+        )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
