@@ -12,6 +12,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts.ratelimits import post_email_key, rate
 from security.events import Kind, event_record
 from twofactor_site.net import client_ip_key
+from twofactor_site.views import StrictFormViewMixin
 
 
 @method_decorator(
@@ -24,7 +25,7 @@ from twofactor_site.net import client_ip_key
     ),
     name="post",
 )
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(StrictFormViewMixin, auth_views.PasswordResetView):
     """Answers the same for unknown, known and SSO addresses (SSO members have no usable
     password, so Django's form sends them nothing). Links are built from SITE_URL."""
 
@@ -43,7 +44,7 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
     post_reset_login = False

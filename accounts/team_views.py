@@ -21,6 +21,7 @@ from accounts.services import MemberError, member_invite, member_remove
 from security.events import Kind, event_record
 from security.models import TOTPDevice
 from security.policy import method_of
+from twofactor_site.views import StrictFormViewMixin
 
 
 def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
@@ -99,7 +100,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "team/remove.html", {"member": member, "nav": "team"})
 
 
-class InviteAcceptView(auth_views.PasswordResetConfirmView):
+class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
     """An invited member sets their password; then they sign in, second step included."""
 
     template_name = "team/invite_accept.html"

@@ -53,7 +53,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         email, password = form.cleaned_data["email"], form.cleaned_data["password"]
         user = auth.authenticate(request, email=email, password=password)
@@ -179,7 +179,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
 @pending_login_required(Stage.CODE)
 def login_code(request: HttpRequest) -> HttpResponse:
     user = request.pending_user
-    form = SecondFactorCodeForm(request.POST or None)
+    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         result = second_factor_verify(request=request, user=user, raw=form.cleaned_data["code"])
         if result.ok:

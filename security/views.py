@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +31,10 @@ from security.models import SecurityEvent
 from security.policy import Method, method_of
 
 EVENTS_PER_PAGE = 25
+_REQUIRE_UNREADABLE = {
+    "title": _lazy("That request could not be read"),
+    "message": _lazy("Go back to the Security page and use its button."),
+}
 
 
 def recent_auth_required(view):
@@ -87,7 +92,7 @@ def personal(request: HttpRequest) -> HttpResponse:
 @ratelimit(group="reauth", key=user_key, rate=rate("RATELIMIT_REAUTH_USER"), method="POST")
 def reauth(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    form = ReauthForm(request.POST or None)
+    form = ReauthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         secret = form.cleaned_data["secret"]
         user = request.user
@@ -135,17 +140,19 @@ def _enrolling(view):
 @login_required
 @_enrolling
 def enroll_codes(request: HttpRequest) -> HttpResponse:
+    status = 200
     if request.method == "POST":
         if request.POST.get("saved") == "yes":
             return redirect("security:enroll-app")
         messages.error(request, _("Confirm that you saved your recovery codes first."))
+        status = 400
     codes = [code for code, _used in services.recovery_codes_list(user=request.user, active=False)]
     context = {
         "codes": codes,
         "download_url": reverse("security:enroll-codes-download"),
         "print_url": reverse("security:enroll-codes-print"),
     }
-    return render(request, "security/enroll_codes.html", context)
+    return render(request, "security/enroll_codes.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,7 +163,7 @@ def enroll_codes(request: HttpRequest) -> HttpResponse:
 @_enrolling
 def enroll_app(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = SecondFactorCodeForm(request.POST or None)
+    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         code = totp.normalize_code(form.cleaned_data["code"])
         if code and services.totp_device_confirm(request=request, user=user, code=code):
@@ -313,7 +320,11 @@ def security_page(request: HttpRequest) -> HttpResponse:
     account = admin.account
     has_app = services.active_device(admin) is not None
     if request.method == "POST":
-        required = request.POST.get("require") == "on"
+        choice = request.POST.getlist("require")
+        if choice not in (["on"], ["off"]):
+            # Only the page's own buttons: a mangled value must not turn the requirement off.
+            return render(request, "error.html", _REQUIRE_UNREADABLE, status=400)
+        required = choice == ["on"]
         if services.requirement_set(
             request=request, account=account, admin=admin, required=required
         ):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
+
 # Everything from our own origin; no plugins, no <base>, never framed. Inline SVG for the QR
 # code needs no exception; our only script is a static file.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -14,6 +16,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
+# What our forms send. Anything else in a request body (JSON, XML, text) is refused before any
+# middleware or view tries to read it, so no form ever sees a body it cannot parse.
+FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# Browsers send forms in the page's encoding, and every page is UTF-8. A form in another
+# charset is refused, not guessed at.
+FORM_CHARSETS = frozenset({"", "utf-8", "utf8", "us-ascii", "ascii"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 class SecurityHeadersMiddleware:
     """Headers Django's SecurityMiddleware does not set (Django 5.2 has no CSP of its own)."""
@@ -25,4 +35,40 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+def _has_body(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True
+
+
+class RequestShapeMiddleware:
+    """Refuse a body that is not a UTF-8 form with a clear 415 page, and give every bodiless
+    refusal from deeper down (405 from a method decorator, for one) the same clear page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from twofactor_site.views import error_page, unsupported_media_type
+
+        if request.method in BODY_METHODS and _has_body(request):
+            charset = request.content_params.get("charset", "").strip().lower()
+            if request.content_type not in FORM_CONTENT_TYPES or charset not in FORM_CHARSETS:
+                return unsupported_media_type(request)
+        response = self.get_response(request)
+        if (
+            400 <= response.status_code < 500
+            and not response.streaming
+            and not response.content
+            and request.method != "HEAD"
+        ):
+            page = error_page(request, response.status_code)
+            for header in ("Allow", "Retry-After"):
+                if header in response.headers:
+                    page.headers[header] = response.headers[header]
+            return page
         return response

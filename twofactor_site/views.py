@@ -31,6 +31,31 @@ def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpRe
     return render(request, "error.html", {"title": title, "message": message}, status=status)
 
 
+def error_page(request: HttpRequest, status: int) -> HttpResponse:
+    """The clear page for a refusal that came without one (a 405 from a method decorator)."""
+    if status == 405:
+        return _page(
+            request,
+            405,
+            _("That doesn't work here"),
+            _("This page can't be used that way. Go back and use its buttons and links."),
+        )
+    if status == 404:
+        return page_not_found(request, None)
+    if status == 403:
+        return permission_denied(request, None)
+    return _page(request, status, _("That request could not be read"), _("Go back and try again."))
+
+
+def unsupported_media_type(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        415,
+        _("That request could not be read"),
+        _("Send the form from its page in a browser, then try again."),
+    )
+
+
 def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
     """The admin's login page: staff sign in through ours, second step included; a signed-in
     member who is not staff is refused instead of being sent round in a loop."""
@@ -94,3 +119,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _page(
         request, 500, _("Something went wrong"), _("It's not you, it's us. Please try again.")
     )
+
+
+class StrictFormViewMixin:
+    """For Django's class-based form views: GET and POST only (their PUT would act as a
+    POST), and a form with errors answers 400 like our function views do."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
