@@ -1,0 +1,116 @@
+"""Forgot password: same answer for everyone, links from SITE_URL, and never a sign-in."""
+
+import re
+from http import HTTPStatus
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
+from tests.conftest import link_from_outbox, password_step, path_of, sign_in_with_link
+
+URL = "/password-reset/"
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+def _reset_link() -> str:
+    match = re.search(r"https?://\S+/password-reset/[^/\s]+/[^/\s]+/", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return match.group(0)
+
+
+def test_password_reset_renders(client, db):
+    response = client.get(URL)
+    assert response.status_code == HTTPStatus.OK
+    assert b'name="email"' in response.content
+
+
+def test_password_reset_same_answer_for_unknown_known_and_sso(member, sso_member):
+    answers = []
+    for email in ("nobody@acme.test", member.email, sso_member.email):
+        response = Client().post(URL, {"email": email}, follow=True)
+        answers.append((response.status_code, response.redirect_chain, response.content))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][1] == [(reverse("accounts:password-reset-done"), HTTPStatus.FOUND)]
+    # Only the password user gets mail.
+    assert [m.to for m in mail.outbox] == [[member.email]]
+
+
+def test_password_reset_link_built_from_site_url(client, member):
+    client.post(URL, {"email": member.email}, HTTP_HOST="localhost")
+    link = _reset_link()
+    assert link.startswith("https://twofactor.example/password-reset/")
+    assert "localhost" not in mail.outbox[-1].body
+    html = mail.outbox[-1].alternatives[0][0]
+    assert "https://twofactor.example/password-reset/" in html
+    assert "localhost" not in html
+
+
+def test_password_reset_never_signs_in(client, member):
+    client.post(URL, {"email": member.email})
+    response = client.get(path_of(_reset_link()), follow=True)
+    assert response.status_code == HTTPStatus.OK
+    form_url = response.redirect_chain[-1][0]
+    response = client.post(
+        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("accounts:password-reset-complete")
+    assert b'href="/login/"' in response.content
+    assert "_auth_user_id" not in client.session
+    # The next page still wants the password, and then the second step.
+    response = client.get(reverse("home"))
+    assert response.url.startswith(reverse("accounts:login"))
+    response = password_step(client, member.email, NEW_PASSWORD)
+    assert response.url == reverse("accounts:login-email-sent")
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("home")).url == reverse("accounts:login-email-sent")
+    client.get(path_of(link_from_outbox()))
+    client.post(reverse("accounts:login-link"))
+    assert client.get(reverse("home")).status_code == HTTPStatus.OK
+
+
+def test_password_reset_ends_other_sessions(member):
+    elsewhere = Client()
+    sign_in_with_link(elsewhere, member.email)
+    browser = Client()
+    browser.post(URL, {"email": member.email})
+    form_url = browser.get(path_of(_reset_link()), follow=True).redirect_chain[-1][0]
+    browser.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert elsewhere.get(reverse("home")).status_code == HTTPStatus.FOUND
+
+
+def test_password_reset_link_works_once(client, member):
+    client.post(URL, {"email": member.email})
+    link = path_of(_reset_link())
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = Client().get(link, follow=True)
+    assert b"This link doesn" in response.content
+    assert b'name="new_password1"' not in response.content
+
+
+def test_password_reset_not_reachable_with_pending_login(client, member):
+    password_step(client, member.email)
+    response = client.get(URL)
+    assert response.url == reverse("accounts:login-email-sent")
+    assert PENDING_LOGIN_SESSION_KEY in client.session
+
+
+def test_password_reset_rate_limited_per_email(member, settings):
+    settings.RATELIMIT_RESET_EMAIL = "2/d"
+    for i in range(2):
+        Client(REMOTE_ADDR=f"198.51.100.{i + 1}").post(URL, {"email": member.email})
+    response = Client(REMOTE_ADDR="198.51.100.9").post(URL, {"email": member.email.upper()})
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert len(mail.outbox) == 2
+
+
+def test_password_reset_rate_limited_per_ip_alike_for_unknown(member, settings):
+    settings.RATELIMIT_RESET_IP = "2/d"
+    client = Client(REMOTE_ADDR="203.0.113.8")
+    client.post(URL, {"email": "a@acme.test"})
+    client.post(URL, {"email": "b@acme.test"})
+    for email in (member.email, "c@acme.test"):
+        assert client.post(URL, {"email": email}).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not mail.outbox
