@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 screenshots: $(STAMP)
-	$(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:cacheprovider -o addopts="" --screenshots
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:cacheprovider -q
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,148 @@
+"""Every main page at desktop and phone width.
+
+In the normal suite this checks that each page renders without a CSP violation or script
+error and fits a 390 px phone screen without sideways scrolling. With SCREENSHOTS=1 (what
+`make screenshots` sets) it also saves a PNG of each page into docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import SignInLink, User
+from accounts.services import member_add
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    link_in_email,
+    password_step,
+    sign_in_with_link,
+)
+from tests.conftest import PASSWORD, enroll_totp
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+# The elements that stick out past the right edge of the screen, to say what to fix.
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter((el) => !el.closest(".table-wrap"))
+  .slice(0, 5)
+  .map((el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""))"""
+
+
+class Camera:
+    def __init__(self, folder: Path | None, suffix: str, width: int) -> None:
+        self.folder, self.suffix, self.width = folder, suffix, width
+        self.taken: list[str] = []
+
+    def __call__(self, page, name: str) -> None:
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        if overflow > self.width:
+            wide = page.evaluate(WIDEST)
+            raise AssertionError(f"{name}: {overflow}px wide at a {self.width}px screen: {wide}")
+        self.taken.append(name)
+        if self.folder is not None:
+            path = self.folder / f"{name}-{self.suffix}.png"
+            page.screenshot(path=str(path), full_page=True, animations="disabled")
+
+
+@pytest.fixture
+def camera(request, tmp_path):
+    name = request.node.callspec.params["viewport"]
+    folder = SCREENSHOT_DIR if os.environ.get("SCREENSHOTS") == "1" else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    return Camera(folder, name, VIEWPORTS[name]["width"])
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_every_main_page(viewport, camera, new_context, account_admin, member, sso_member):
+    size = VIEWPORTS[viewport]
+    account_admin.name = "Ada Admin"
+    account_admin.save(update_fields=["name"])
+    tom = member_add(
+        account=member.account, email="tom@acme.test", password=PASSWORD, name="Tom Totp"
+    )
+    enroll_totp(tom)
+    User.objects.filter(pk=tom.pk).update(last_login=timezone.now() - timedelta(hours=3))
+
+    # Signing in with the emailed link.
+    page = new_context(size).new_page()
+    page.goto("/login/")
+    camera(page, "01-login")
+    password_step(page, member.email, "not the password")
+    camera(page, "02-login-error")
+    password_step(page, member.email, PASSWORD)
+    page.wait_for_url("**/login/email-sent/")
+    camera(page, "03-check-email")
+    link = link_in_email(member.email)
+    page.goto(link)
+    camera(page, "04-link-landing")
+
+    elsewhere = new_context(size).new_page()
+    elsewhere.goto(link)
+    camera(elsewhere, "05-other-browser")
+
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    camera(page, "06-home")
+    page.goto("/settings/personal/")
+    camera(page, "07-personal-settings")
+
+    # Setting up the app.
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    camera(page, "08-setup-start")
+    page.get_by_role("button", name="Get started").click()
+    page.wait_for_url("**/setup/codes/")
+    camera(page, "09-recovery-codes")
+    page.get_by_label("I saved my recovery codes").check()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/setup/app/")
+    camera(page, "10-qr-code")
+    page.get_by_label("Authentication code").fill("123")
+    page.get_by_role("button", name="Verify and turn on").click()
+    camera(page, "11-qr-code-error")
+
+    # The code step, and its refusals.
+    code_page = new_context(size).new_page()
+    password_step(code_page, tom.email, PASSWORD)
+    code_page.wait_for_url("**/login/code/")
+    camera(code_page, "12-code-step")
+    code_page.get_by_label("Authentication code").fill("000000")
+    code_page.get_by_role("button", name="Verify").click()
+    camera(code_page, "13-code-wrong")
+    User.objects.filter(pk=tom.pk).update(code_locked_until=timezone.now() + timedelta(minutes=15))
+    code_page.goto("/login/code/")
+    camera(code_page, "14-locked-out")
+
+    expired = new_context(size).new_page()
+    password_step(expired, sso_member.email, PASSWORD)  # SSO: answered like a wrong password
+    password_step(expired, account_admin.email, PASSWORD)
+    SignInLink.objects.filter(user=account_admin).update(expires_at=timezone.now())
+    expired.goto(link_in_email(account_admin.email))
+    camera(expired, "15-link-expired")
+
+    # Team and security pages, as an Account Admin.
+    admin = new_context(size).new_page()
+    sign_in_with_link(admin, account_admin.email, PASSWORD)
+    admin.goto("/settings/team/")
+    camera(admin, "16-team")
+    admin.get_by_role("link", name=f"Remove {member.email}").click()
+    camera(admin, "17-remove-member")
+    admin.goto("/settings/security/")
+    camera(admin, "18-security")
+
+    page.goto("/settings/security/")  # the member: needs an admin
+    camera(page, "19-forbidden")
+    admin.goto("/no/such/page/")
+    camera(admin, "20-not-found")
+
+    assert len(camera.taken) == 20
