@@ -3,7 +3,11 @@ whose second step still has to be passed."""
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
@@ -13,6 +17,18 @@ from accounts.ratelimits import post_email_key, rate
 from security.events import Kind, event_record
 from twofactor_site.net import client_ip_key
 from twofactor_site.views import StrictFormViewMixin
+
+logger = logging.getLogger("twofactor.email")
+
+
+class _PasswordResetForm(auth_forms.PasswordResetForm):
+    def send_mail(self, *args, **kwargs) -> None:
+        """A mail server that is down must not turn into a 500, nor answer differently for
+        known addresses (only they get mail): log it and answer as always."""
+        try:
+            super().send_mail(*args, **kwargs)
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("email password-reset could not be sent: %s", type(exc).__name__)
 
 
 @method_decorator(
@@ -30,6 +46,7 @@ class PasswordResetView(StrictFormViewMixin, auth_views.PasswordResetView):
     password, so Django's form sends them nothing). Links are built from SITE_URL."""
 
     template_name = "accounts/password_reset.html"
+    form_class = _PasswordResetForm
     email_template_name = "emails/password-reset-body.txt"
     html_email_template_name = "emails/password-reset-body.html"
     subject_template_name = "emails/password-reset-subject.txt"

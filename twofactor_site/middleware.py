@@ -66,9 +66,9 @@ class RequestShapeMiddleware:
             and not response.content
             and request.method != "HEAD"
         ):
+            # The page's body into the original response: its headers (Allow, X-Frame-Options
+            # and the rest set further in) stay.
             page = error_page(request, response.status_code)
-            for header in ("Allow", "Retry-After"):
-                if header in response.headers:
-                    page.headers[header] = response.headers[header]
-            return page
+            response.content = page.content
+            response.headers["Content-Type"] = page.headers["Content-Type"]
         return response

@@ -97,6 +97,21 @@ def database_from_url(url: str) -> dict:
     )
 
 
+def redis_cache(url: str, *, key_prefix: str) -> dict:
+    """The CACHES entry for the shared Redis (sessions, pending logins, rate limits)."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            # Fail fast when Redis is down: the page says "try again shortly" within a
+            # second instead of hanging a worker.
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
+    }
+
+
 # --- Core ------------------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -175,6 +190,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HSTS preload is a promise about every subdomain that is hard to take back, so it is the
+# operator's choice (SECURE_HSTS_PRELOAD=1), and check --deploy is not asked to nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 # --- Cache: the shared store of rate limits --------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
@@ -182,17 +201,7 @@ if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
     CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "twofactor"),
-            "OPTIONS": {
-                # Fail fast when Redis is down: the page says "try again shortly" within a
-                # second instead of hanging a worker.
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
-            },
-        }
+        "default": redis_cache(REDIS_URL, key_prefix=env_str("CACHE_KEY_PREFIX", "twofactor"))
     }
 else:
     if not (DEBUG or TESTING):
@@ -207,7 +216,7 @@ else:
         )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # django-ratelimit warns that local memory is not shared; we said so above.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "twofactor_site.views.ratelimited"
@@ -291,7 +300,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 # Sessions in the shared cache (Redis in production): every app process and host sees the
 # same ones, and a sign-in step costs no session queries. Removing a member or changing a
 # factor ends sessions through the user's security stamp, which works with any store.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_ENGINE = "twofactor_site.sessions"
 # Absolute lifetime of a signed-in session (ASVS 3.3.2: re-authenticate at least every 12 h
 # for L2; a working day).
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
@@ -346,7 +355,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Static files, i18n ----------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

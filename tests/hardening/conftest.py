@@ -87,6 +87,10 @@ def production_settings() -> dict:
         "SECURE_CONTENT_TYPE_NOSNIFF",
         "SECURE_REFERRER_POLICY",
         "X_FRAME_OPTIONS",
+        "SILENCED_SYSTEM_CHECKS",
+        "SESSION_ENGINE",
+        "SESSION_IDLE_MINUTES",
+        "SESSION_ABSOLUTE_HOURS",
     ]
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
