@@ -20,7 +20,7 @@ from django.urls import reverse
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import SignInLink
 from security.models import SecurityEvent
-from tests.conftest import PASSWORD, link_from_outbox, password_step, path_of, sign_in_with_link
+from tests.conftest import link_from_outbox, password_step, path_of, sign_in_with_link
 from tests.hardening.conftest import (
     PrivateSMTP,
     browser,

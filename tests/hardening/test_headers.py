@@ -6,7 +6,6 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from security import services as security_services

@@ -1,0 +1,142 @@
+"""Session lifetimes (named settings, enforced by the app whatever the store does), and the
+sessions that a factor change, a removal or a password reset must end."""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from security import services as security_services
+from tests.conftest import current_code, password_step, sign_in_with_link
+
+HOME = reverse("home")
+
+
+class Clock:
+    """time.time, moved by hand: never sleep."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = time.time()
+        monkeypatch.setattr(time, "time", lambda: self.now)
+
+    def advance(self, *, minutes: float) -> None:
+        self.now += minutes * 60
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def _signed_in(client: Client) -> bool:
+    response = client.get(HOME)
+    if response.status_code == HTTPStatus.OK:
+        return True
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("accounts:login"))
+    return False
+
+
+def test_idle_lifetime_is_a_setting_and_ends_an_unused_session(settings, clock, client, member):
+    settings.SESSION_IDLE_MINUTES = 30
+    sign_in_with_link(client, member.email)
+    clock.advance(minutes=29)
+    assert _signed_in(client)
+    clock.advance(minutes=29)  # used a moment ago: the window slides
+    assert _signed_in(client)
+    clock.advance(minutes=31)
+    assert not _signed_in(client)
+    assert not _signed_in(client)  # ended, not just refused once
+
+
+def test_absolute_lifetime_is_a_setting_and_ends_a_busy_session(settings, clock, client, member):
+    settings.SESSION_ABSOLUTE_HOURS = 1
+    settings.SESSION_IDLE_MINUTES = 30
+    sign_in_with_link(client, member.email)
+    for _ in range(3):
+        clock.advance(minutes=19)
+        assert _signed_in(client)
+    clock.advance(minutes=4)  # 61 minutes after sign-in, though used 4 minutes ago
+    assert not _signed_in(client)
+
+
+def test_lifetimes_default_to_a_working_day_and_an_hour(settings):
+    assert settings.SESSION_ABSOLUTE_HOURS <= 12
+    assert settings.SESSION_IDLE_MINUTES <= 60
+    assert settings.SESSION_COOKIE_AGE <= settings.SESSION_IDLE_MINUTES * 60
+
+
+def _two_sessions(user) -> tuple[Client, Client]:
+    here, elsewhere = Client(), Client()
+    for client in (here, elsewhere):
+        sign_in_with_link(client, user.email)
+        assert _signed_in(client)
+    return here, elsewhere
+
+
+def test_adding_the_app_ends_other_sessions_not_this_one(member):
+    here, elsewhere = _two_sessions(member)
+    here.post(reverse("security:enroll"))
+    device = security_services.enrollment_device(user=member)
+    code = current_code(security_services.device_secret(device))
+    response = here.post(reverse("security:enroll-app"), {"code": code})
+    assert response.status_code == HTTPStatus.FOUND
+    assert _signed_in(here)
+    assert not _signed_in(elsewhere)
+
+
+def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
+    here, elsewhere = Client(), Client()
+    codes = security_services.recovery_codes_list(user=member_with_totp)
+    for client, (code, _used) in zip((here, elsewhere), codes):
+        password_step(client, member_with_totp.email)
+        client.post(reverse("accounts:login-code"), {"code": code})
+        assert _signed_in(client)
+    response = here.post(reverse("security:totp-remove"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert _signed_in(here)
+    assert not _signed_in(elsewhere)
+
+
+def test_removing_a_member_ends_their_sessions_and_links(admin_client, member):
+    signed_in = Client()
+    sign_in_with_link(signed_in, member.email)
+    pending = Client()
+    password_step(pending, member.email)
+    response = admin_client.post(reverse("accounts:member-remove", args=[member.pk]))
+    assert response.status_code == HTTPStatus.FOUND
+    assert not _signed_in(signed_in)
+    assert pending.post(reverse("accounts:login-resend")).status_code == HTTPStatus.FOUND
+    assert not _signed_in(pending)
+
+
+def test_password_reset_ends_every_session(member):
+    signed_in = Client()
+    sign_in_with_link(signed_in, member.email)
+    resetting = Client()
+    member.refresh_from_db()  # the token covers last_login, which signing in changed
+    uid = urlsafe_base64_encode(force_bytes(member.pk))
+    token = default_token_generator.make_token(member)
+    form = resetting.get(reverse("accounts:password-reset-confirm", args=[uid, token]))
+    new = "another long passphrase 7"
+    done = resetting.post(form.url, {"new_password1": new, "new_password2": new})
+    assert done.status_code == HTTPStatus.FOUND
+    assert not _signed_in(signed_in)
+    assert not _signed_in(resetting)  # a reset signs no one in
+
+
+def test_logout_ends_the_session_on_the_server(member):
+    client = Client()
+    sign_in_with_link(client, member.email)
+    stolen = client.cookies["sessionid"].value
+    client.post(reverse("accounts:logout"))
+    replay = Client()
+    replay.cookies["sessionid"] = stolen
+    assert not _signed_in(replay)
