@@ -115,10 +115,13 @@ def is_locked(user: User, now=None) -> bool:
 
 
 def _verifying_device(user: User) -> TOTPDevice | None:
-    """The active device, from the row the sign-in step loaded with the user when it did."""
+    """The active device, from the row the sign-in step loaded with the user when it did.
+    Only an active cached row is trusted: an app is never un-confirmed, and a stale row of a
+    removed app matches nothing in the conditional UPDATE, which is by primary key."""
     if User.totp_device.is_cached(user):
         device = getattr(user, "totp_device", None)
-        return device if device is not None and device.confirmed_at is not None else None
+        if device is not None and device.confirmed_at is not None:
+            return device
     return active_device(user)
 
 

@@ -1,0 +1,288 @@
+"""State changes of the second factor: security/services.py, without the views."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Account, User
+from security import encryption, recovery_codes, services, totp
+from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from tests.conftest import FakeRequest, enroll_totp
+
+REQUEST = FakeRequest()
+
+
+def fresh(user) -> User:
+    return User.objects.select_related("account").get(pk=user.pk)
+
+
+def codes_of(user) -> list[str]:
+    return [code for code, _used in services.recovery_codes_list(user=user)]
+
+
+# --- Enrollment ---------------------------------------------------------------------------
+
+
+def test_totp_enrollment_start_inactive_until_confirmed(member):
+    services.totp_enrollment_start(user=member)
+    device = services.enrollment_device(user=member)
+    assert device.confirmed_at is None
+    assert services.active_device(member) is None
+    assert RecoveryCode.objects.filter(user=member, active=False).count() == 10
+    assert len(base64_bytes(services.device_secret(device))) * 8 >= 160
+
+
+def base64_bytes(secret: str) -> bytes:
+    import base64
+
+    return base64.b32decode(secret)
+
+
+def test_totp_enrollment_start_refused_with_an_active_app(member_with_totp):
+    before = TOTPDevice.objects.get(user=member_with_totp).secret_encrypted
+    with pytest.raises(ValueError):
+        services.totp_enrollment_start(user=member_with_totp)
+    assert TOTPDevice.objects.get(user=member_with_totp).secret_encrypted == before
+    assert RecoveryCode.objects.filter(user=member_with_totp, active=True).count() == 10
+
+
+def test_totp_device_confirm_wrong_code_changes_nothing(member):
+    services.totp_enrollment_start(user=member)
+    secret = services.device_secret(services.enrollment_device(user=member))
+    wrong = "000000" if totp.match_step(secret, "000000") is None else "111111"
+    assert not services.totp_device_confirm(request=REQUEST, user=member, code=wrong)
+    assert services.active_device(member) is None
+    assert not mail.outbox and not SecurityEvent.objects.exists()
+
+
+def test_totp_device_confirm_without_enrollment_false(member):
+    assert not services.totp_device_confirm(request=REQUEST, user=member, code="123456")
+
+
+def test_totp_device_confirm_stores_the_step(member):
+    services.totp_enrollment_start(user=member)
+    secret = services.device_secret(services.enrollment_device(user=member))
+    step = totp.time_step(timezone.now().timestamp())
+    assert services.totp_device_confirm(
+        request=REQUEST, user=member, code=totp.code_at(secret, step)
+    )
+    assert TOTPDevice.objects.get(user=member).last_used_step == step
+    # The confirming code is then used up for sign-in.
+    assert not services.second_factor_verify(
+        request=REQUEST, user=fresh(member), raw=totp.code_at(secret, step)
+    ).ok
+
+
+# --- Verifying -------------------------------------------------------------------------------
+
+
+def test_second_factor_verify_totp_once(member_with_totp):
+    code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
+    assert services.second_factor_verify(request=REQUEST, user=fresh(member_with_totp), raw=code).ok
+    again = services.second_factor_verify(request=REQUEST, user=fresh(member_with_totp), raw=code)
+    assert not again.ok
+
+
+def test_second_factor_verify_without_active_device_refuses_codes(member):
+    services.totp_enrollment_start(user=member)
+    secret = services.device_secret(services.enrollment_device(user=member))
+    code = totp.code_at(secret, totp.time_step(timezone.now().timestamp()))
+    assert not services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
+    inactive = services.recovery_codes_list(user=member, active=False)[0][0]
+    assert not services.second_factor_verify(request=REQUEST, user=fresh(member), raw=inactive).ok
+
+
+def test_second_factor_verify_recovery_code_reports_remaining(member_with_totp):
+    code = codes_of(member_with_totp)[0]
+    result = services.second_factor_verify(
+        request=REQUEST, user=fresh(member_with_totp), raw=code.upper()
+    )
+    assert result.ok and result.method == "recovery_code" and result.remaining_codes == 9
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.RECOVERY_CODE_USED)
+    assert event.detail == {"remaining": 9}
+    assert mail.outbox[-1].to == [member_with_totp.email]
+
+
+def test_second_factor_verify_recovery_codes_of_another_user_refused(
+    member_with_totp, account_admin
+):
+    enroll_totp(account_admin)
+    theirs = codes_of(account_admin)[0]
+    result = services.second_factor_verify(
+        request=REQUEST, user=fresh(member_with_totp), raw=theirs
+    )
+    assert not result.ok
+    assert services.recovery_codes_remaining(user=account_admin) == 10
+
+
+def test_second_factor_verify_recovery_codes_survive_key_rotation(member, settings):
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.TWOFACTOR_ENCRYPTION_KEYS = [old]
+    enroll_totp(member)
+    code = codes_of(member)[0]
+    settings.TWOFACTOR_ENCRYPTION_KEYS = [new, old]
+    assert services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
+    assert codes_of(member)[1]  # still readable after re-authentication
+    regenerated = services.recovery_codes_regenerate(request=REQUEST, user=member)
+    settings.TWOFACTOR_ENCRYPTION_KEYS = [new]
+    assert services.second_factor_verify(request=REQUEST, user=fresh(member), raw=regenerated[0]).ok
+
+
+def test_second_factor_verify_counts_and_locks(member_with_totp, settings):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 3
+    settings.TWOFACTOR_LOCKOUT_MINUTES = 7
+    results = [
+        services.second_factor_verify(
+            request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
+        )
+        for _ in range(3)
+    ]
+    assert [r.locked for r in results] == [False, False, True]
+    user = fresh(member_with_totp)
+    assert services.is_locked(user)
+    assert user.code_locked_until <= timezone.now() + timedelta(minutes=7)
+    assert user.code_locked_until > timezone.now() + timedelta(minutes=6)
+    code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
+    locked = services.second_factor_verify(request=REQUEST, user=user, raw=code)
+    assert not locked.ok and locked.locked
+    assert not services.is_locked(user, now=user.code_locked_until + timedelta(seconds=1))
+
+
+def test_max_failed_codes_setting_well_under_nist_limit():
+    assert 1 <= django_settings.TWOFACTOR_MAX_FAILED_CODES < 100
+
+
+def test_reauth_code_check_consumes_the_step(member_with_totp):
+    step = totp.time_step(timezone.now().timestamp())
+    code = totp.code_at(member_with_totp.totp_secret, step)
+    assert services.reauth_code_check(user=member_with_totp, raw=code)
+    assert not services.reauth_code_check(user=member_with_totp, raw=code)
+    assert not services.reauth_code_check(user=member_with_totp, raw="１２３４５６")
+
+
+# --- Managing --------------------------------------------------------------------------------
+
+
+def test_recovery_codes_regenerate_replaces_all(member_with_totp):
+    old_digests = set(RecoveryCode.objects.values_list("digest", flat=True))
+    new = services.recovery_codes_regenerate(request=REQUEST, user=member_with_totp)
+    assert len(new) == 10
+    rows = RecoveryCode.objects.filter(user=member_with_totp)
+    assert rows.count() == 10 and all(r.active and r.used_at is None for r in rows)
+    assert old_digests.isdisjoint(rows.values_list("digest", flat=True))
+    assert {encryption.keyed_digest(recovery_codes.normalize(c)) for c in new} == set(
+        rows.values_list("digest", flat=True)
+    )
+
+
+def test_totp_device_remove_refused_while_required(member_with_totp):
+    Account.objects.filter(pk=member_with_totp.account_id).update(require_totp=True)
+    assert services.requirement_applies(member_with_totp)
+    assert not services.totp_device_remove(
+        request=REQUEST, user=member_with_totp, actor=member_with_totp
+    )
+    assert services.active_device(member_with_totp) is not None
+
+
+def test_requirement_applies_not_to_sso_members(sso_member):
+    Account.objects.filter(pk=sso_member.account_id).update(require_totp=True)
+    assert not services.requirement_applies(sso_member)
+
+
+def test_requirement_set_needs_the_admins_own_app(account_admin, account):
+    assert not services.requirement_set(
+        request=REQUEST, account=account, admin=account_admin, required=True
+    )
+    enroll_totp(account_admin)
+    assert services.requirement_set(
+        request=REQUEST, account=account, admin=account_admin, required=True
+    )
+    assert Account.objects.get(pk=account.pk).require_totp
+
+
+# --- Races: two requests with one code, exactly one success (PostgreSQL) ---------------------
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL for parallel transactions"
+)
+
+
+def _race(target, n: int = 2) -> list:
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = target()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_second_factor_verify_parallel_same_totp_code_one_success(member_with_totp):
+    code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
+    results = _race(
+        lambda: (
+            services.second_factor_verify(
+                request=REQUEST, user=fresh(member_with_totp), raw=code
+            ).ok
+        ),
+        n=4,
+    )
+    assert results.count(True) == 1
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_second_factor_verify_parallel_same_recovery_code_one_success(member_with_totp):
+    code = codes_of(member_with_totp)[0]
+    results = _race(
+        lambda: (
+            services.second_factor_verify(
+                request=REQUEST, user=fresh(member_with_totp), raw=code
+            ).ok
+        ),
+        n=4,
+    )
+    assert results.count(True) == 1
+    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_second_factor_verify_parallel_failures_all_counted(member_with_totp, settings):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 100
+    _race(
+        lambda: services.second_factor_verify(
+            request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
+        ),
+        n=4,
+    )
+    assert fresh(member_with_totp).failed_code_count == 4
+
+
+def test_second_factor_verify_stale_preloaded_device_of_a_removed_app_refused(member_with_totp):
+    user = User.objects.select_related("account", "totp_device").get(pk=member_with_totp.pk)
+    services.totp_device_remove(request=REQUEST, user=member_with_totp, actor=member_with_totp)
+    code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
+    assert not services.second_factor_verify(request=REQUEST, user=user, raw=code).ok
