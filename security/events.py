@@ -25,7 +25,14 @@ def event_record(
     **detail,
 ) -> SecurityEvent:
     """Store one event and log it. ``detail`` must hold no secret: only counts, methods and
-    reasons. ``email`` names the user when there is no user row (an unknown address)."""
+    reasons. ``email`` names the user when there is no user row (an unknown address).
+    ``actor`` defaults to the member signed in on ``request``."""
+    if actor is None and request is not None:
+        # Who did it, when nobody says otherwise: whoever is signed in on this request (for
+        # a sign-in, the user who just passed the second step). Unknown before that.
+        signed_in = getattr(request, "user", None)
+        if signed_in is not None and signed_in.is_authenticated:
+            actor = signed_in
     if account is None and user is not None:
         account = user.account if user.account_id else None
     event = SecurityEvent.objects.create(
