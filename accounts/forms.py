@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import normalize_email
+from accounts.models import User, normalize_email
 from security import recovery_codes, totp
 
 
@@ -22,6 +25,19 @@ class LoginForm(forms.Form):
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, for the members who sign in with a password here: also those who
+    have none yet (an account made without one, an invitation that lapsed). Django skips
+    them; SSO members never get a link, their identity provider owns their password."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        return iter(
+            User.objects.filter(
+                email=normalize_email(email), is_active=True, identity=User.Identity.PASSWORD
+            )
+        )
 
 
 class SecondFactorCodeForm(forms.Form):

@@ -7,12 +7,12 @@ import logging
 import smtplib
 
 from django.conf import settings
-from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
 
+from accounts.forms import PasswordResetForm
 from accounts.ratelimits import post_email_key, rate
 from security.events import Kind, event_record
 from twofactor_site.net import client_ip_key
@@ -21,7 +21,7 @@ from twofactor_site.views import StrictFormViewMixin
 logger = logging.getLogger("twofactor.email")
 
 
-class _PasswordResetForm(auth_forms.PasswordResetForm):
+class _PasswordResetForm(PasswordResetForm):
     def send_mail(self, *args, **kwargs) -> None:
         """A mail server that is down must not turn into a 500, nor answer differently for
         known addresses (only they get mail): log it and answer as always."""
@@ -42,8 +42,8 @@ class _PasswordResetForm(auth_forms.PasswordResetForm):
     name="post",
 )
 class PasswordResetView(StrictFormViewMixin, auth_views.PasswordResetView):
-    """Answers the same for unknown, known and SSO addresses (SSO members have no usable
-    password, so Django's form sends them nothing). Links are built from SITE_URL."""
+    """Answers the same for unknown, known and SSO addresses; only password members get mail
+    (see accounts.forms.PasswordResetForm). Links are built from SITE_URL."""
 
     template_name = "accounts/password_reset.html"
     form_class = _PasswordResetForm

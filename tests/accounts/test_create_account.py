@@ -1,12 +1,15 @@
 """manage.py create_account "Acme" --admin-email admin@acme.test"""
 
+import re
+from http import HTTPStatus
 from io import StringIO
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import Account, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, path_of, sign_in_with_link
 
 
 def _run(*args: str) -> str:
@@ -59,4 +62,24 @@ def test_create_account_refuses_weak_password(db, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_PASSWORD", "123")
     with pytest.raises(CommandError, match="too short"):
         _run("Initech", "--admin-email", "boss@initech.test", "--noinput")
+    assert not Account.objects.exists()
+
+
+def test_create_account_without_password_admin_can_set_one_by_reset(client, db, monkeypatch):
+    """The command says: reset it at /password-reset/. That must actually send a link."""
+    monkeypatch.delenv("TWOFACTOR_PASSWORD", raising=False)
+    _run("Initech", "--admin-email", "boss@initech.test", "--noinput")
+    client.post("/password-reset/", {"email": "boss@initech.test"})
+    assert [m.to for m in mail.outbox] == [["boss@initech.test"]]
+    link = re.search(r"https?://\S+/password-reset/\S+/", mail.outbox[0].body).group(0)
+    form_url = client.get(path_of(link), follow=True).redirect_chain[-1][0]
+    client.post(form_url, {"new_password1": PASSWORD, "new_password2": PASSWORD})
+    sign_in_with_link(client, "boss@initech.test")
+    assert client.get("/").status_code == HTTPStatus.OK
+
+
+def test_create_account_refuses_blank_name(db, monkeypatch):
+    monkeypatch.setenv("TWOFACTOR_PASSWORD", PASSWORD)
+    with pytest.raises(CommandError, match="needs a name"):
+        _run("   ", "--admin-email", "boss@initech.test", "--noinput")
     assert not Account.objects.exists()

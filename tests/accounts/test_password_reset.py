@@ -8,6 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
+from accounts.models import User
+from accounts.services import member_add
 from tests.conftest import link_from_outbox, password_step, path_of, sign_in_with_link
 
 URL = "/password-reset/"
@@ -113,4 +115,17 @@ def test_password_reset_rate_limited_per_ip_alike_for_unknown(member, settings):
     client.post(URL, {"email": "b@acme.test"})
     for email in (member.email, "c@acme.test"):
         assert client.post(URL, {"email": email}).status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not mail.outbox
+
+
+def test_password_reset_reaches_password_member_without_one_yet(client, account):
+    """An invited member whose invitation lapsed sets a password here; SSO members never."""
+    invited = member_add(account=account, email="invited@acme.test", password=None)
+    client.post(URL, {"email": "Invited@acme.test"})
+    assert [m.to for m in mail.outbox] == [[invited.email]]
+
+
+def test_password_reset_ignores_inactive_member(client, member):
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    client.post(URL, {"email": member.email})
     assert not mail.outbox

@@ -20,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive")
 
     def handle(self, *args, name: str, admin_email: str, interactive: bool, **options):
+        if not name.strip():
+            raise CommandError("The account needs a name.")
         email = normalize_email(admin_email)
         try:
             validate_email(email)
