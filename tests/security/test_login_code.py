@@ -466,3 +466,17 @@ def test_login_code_wrong_code_bounded_queries(
             "000000" if code_for(member_with_totp, clock=clock) != "000000" else "1" * 6,
         )
     assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_login_code_no_code_in_logs_or_emails(client, member_with_totp, clock, caplog):
+    caplog.set_level("DEBUG")
+    recovery = recovery_codes_of(member_with_totp)[0]
+    totp_code = code_for(member_with_totp, clock=clock)
+    password_step(client, member_with_totp.email)
+    code_post(client, "000000" if totp_code != "000000" else "111111")
+    code_post(client, recovery)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    emails = "\n".join(m.body + str(m.alternatives) for m in mail.outbox)
+    for secret in (recovery, recovery.replace("-", ""), member_with_totp.totp_secret):
+        assert secret not in logged
+        assert secret not in emails
