@@ -383,6 +383,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "twofactor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At DEBUG, a variable missing from a template is logged with the whole context:
+        # recovery codes, an enrolling secret, a form's code. Never below INFO.
+        "django.template": {"level": "INFO"},
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
