@@ -1,0 +1,89 @@
+"""One consumable, many parallel submissions, exactly one success: a recovery code, a TOTP
+code, an emailed link. Each thread has its own client (and, for codes, its own pending
+login), all released at once by a barrier, each transaction its own connection."""
+
+from __future__ import annotations
+
+import threading
+from http import HTTPStatus
+
+import pytest
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from security import services as security_services
+from security.models import RecoveryCode, SecurityEvent
+from tests.conftest import PASSWORD, current_code, link_from_outbox, password_step, path_of
+from tests.hardening.conftest import postgres_only
+
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+PARALLEL = 6
+
+
+def _race(clients: list[Client], path: str, data: dict) -> list[int]:
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = [0] * len(clients)
+
+    def submit(index: int, client: Client) -> None:
+        try:
+            barrier.wait(timeout=10)
+            statuses[index] = client.post(path, data).status_code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+def _pending_logins(settings, user) -> list[Client]:
+    settings.RATELIMIT_LOGIN_EMAIL = "100/10m"
+    clients = []
+    for _ in range(PARALLEL):
+        client = Client(raise_request_exception=False)
+        assert client.post(
+            reverse("accounts:login"), {"email": user.email, "password": PASSWORD}
+        ).url == reverse("accounts:login-code")
+        clients.append(client)
+    return clients
+
+
+def test_one_recovery_code_in_parallel_signs_in_once(settings, member_with_totp):
+    clients = _pending_logins(settings, member_with_totp)
+    code = security_services.recovery_codes_list(user=member_with_totp)[0][0]
+    statuses = _race(clients, reverse("accounts:login-code"), {"code": code})
+    assert statuses.count(HTTPStatus.FOUND) == 1, statuses
+    assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses
+    assert RecoveryCode.objects.filter(user=member_with_totp, used_at__isnull=False).count() == 1
+    assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
+
+
+def test_one_totp_code_in_parallel_signs_in_once(settings, member_with_totp):
+    clients = _pending_logins(settings, member_with_totp)
+    code = current_code(member_with_totp.totp_secret)
+    statuses = _race(clients, reverse("accounts:login-code"), {"code": code})
+    assert statuses.count(HTTPStatus.FOUND) == 1, statuses
+    assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses
+    assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
+
+
+def test_one_link_in_parallel_signs_in_once(member):
+    """The same browser (the session the link is bound to) pressing Sign in many times."""
+    owner = Client(raise_request_exception=False)
+    password_step(owner, member.email)
+    owner.get(path_of(link_from_outbox()))
+    session = owner.cookies["sessionid"].value
+    clients = []
+    for _ in range(PARALLEL):
+        client = Client(raise_request_exception=False)
+        client.cookies["sessionid"] = session
+        clients.append(client)
+    statuses = _race(clients, reverse("accounts:login-link"), {})
+    assert statuses.count(HTTPStatus.FOUND) == 1, statuses
+    assert all(s < 500 for s in statuses), statuses
+    assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
