@@ -1,0 +1,265 @@
+"""Two real app processes (gunicorn, production settings) on one PostgreSQL and one Redis:
+a session goes on from one to the other, and the login rate limit and the code lockout hold
+across them. Runs only when DATABASE_URL is PostgreSQL and REDIS_URL is set (as in CI); the
+processes use a database of their own, created and dropped here."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import subprocess
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+import pyotp
+import pytest
+from django.conf import settings
+
+from tests.hardening.conftest import (
+    PYTHON,
+    REPO,
+    free_port,
+    is_postgres,
+    is_redis,
+    manage,
+    production_env,
+    wait_for_port,
+)
+
+pytestmark = pytest.mark.skipif(
+    not (is_postgres() and is_redis()),
+    reason="needs DATABASE_URL on PostgreSQL and REDIS_URL (CI runs with both)",
+)
+
+PASSWORD = "processes passphrase 1234"
+MAX_FAILED_CODES = 3
+LOGIN_EMAIL_LIMIT = 4
+
+SETUP = f"""
+from accounts.services import account_create, member_add
+from security import services
+class Request:
+    META = {{"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "setup"}}
+import time
+from security import totp
+account, admin = account_create(name="Acme", admin_email="admin@acme.test", admin_password={PASSWORD!r})
+for email in ("carry@acme.test", "locked@acme.test"):
+    member = member_add(account=account, email=email, password={PASSWORD!r})
+    services.totp_enrollment_start(user=member)
+    secret = services.device_secret(services.enrollment_device(user=member))
+    code = totp.code_at(secret, totp.time_step(time.time()) - 1)
+    assert services.totp_device_confirm(request=Request(), user=member, code=code)
+    print("SECRET", email, secret)
+"""
+
+
+def _admin_connection():
+    import psycopg2
+
+    db = settings.DATABASES["default"]
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def _database_url(name: str) -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+
+
+def _terminate_backends(name: str) -> int:
+    connection = _admin_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+class Servers:
+    def __init__(self, ports: list[int], secrets_by_email: dict[str, str], database: str):
+        self.ports = ports
+        self.secrets = secrets_by_email
+        self.database = database
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    database = f"twofactor_hardening_{secrets.token_hex(4)}"
+    prefix = f"hardening-{secrets.token_hex(4)}"
+    env = production_env(
+        DATABASE_URL=_database_url(database),
+        REDIS_URL=os.environ["REDIS_URL"],
+        CACHE_KEY_PREFIX=prefix,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+        TWOFACTOR_MAX_FAILED_CODES=str(MAX_FAILED_CODES),
+        RATELIMIT_LOGIN_EMAIL=f"{LOGIN_EMAIL_LIMIT}/10m",
+    )
+    admin = _admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{database}"')
+    processes: list[subprocess.Popen] = []
+    try:
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+            result = manage(*command, env=env)
+            assert result.returncode == 0, result.stderr[-2000:]
+        result = manage("shell", "-c", SETUP, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        found = dict(re.findall(r"^SECRET (\S+) (\S+)$", result.stdout, re.M))
+        ports = [free_port(), free_port()]
+        for port in ports:
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    [
+                        PYTHON,
+                        "-m",
+                        "gunicorn",
+                        "twofactor_site.wsgi",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--workers",
+                        "1",
+                        "--timeout",
+                        "30",
+                    ],
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port, process in zip(ports, processes):
+            wait_for_port(port, process=process, timeout=30)
+        yield Servers(ports, found, database)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _terminate_backends(database)
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        admin.close()
+        import redis
+
+        store = redis.Redis.from_url(os.environ["REDIS_URL"])
+        for key in store.scan_iter(f"{prefix}:*"):
+            store.delete(key)
+
+
+class Browser:
+    """Cookies and CSRF by hand: the production cookies are Secure, and this is plain HTTP
+    on the loopback, which a real cookie jar would refuse to send them over."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def request(self, port: int, method: str, path: str, form: dict | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        headers = {"Host": f"127.0.0.1:{port}", "User-Agent": "hardening-processes"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            content = response.read()
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                if morsel.value:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        return response.status, response.headers, content.decode("utf-8", "replace")
+
+    def get(self, port: int, path: str):
+        return self.request(port, "GET", path)
+
+    def post(self, port: int, path: str, form: dict):
+        if "csrftoken" not in self.cookies:
+            self.get(port, "/login/")
+        return self.request(port, "POST", path, form)
+
+
+def _password(browser: Browser, port: int, email: str, password: str = PASSWORD):
+    return browser.post(port, "/login/", {"email": email, "password": password})
+
+
+def test_session_started_on_one_process_continues_on_the_other(servers):
+    one, other = servers.ports
+    browser = Browser()
+    status, headers, _ = _password(browser, one, "carry@acme.test")
+    assert status == HTTPStatus.FOUND and headers["Location"] == "/login/code/"
+    status, _, page = browser.get(other, "/login/code/")
+    assert status == HTTPStatus.OK, page[:500]
+    code = pyotp.TOTP(servers.secrets["carry@acme.test"]).now()
+    status, headers, _ = browser.post(other, "/login/code/", {"code": code})
+    assert status == HTTPStatus.FOUND, status
+    status, headers, page = browser.get(one, "/")
+    assert status == HTTPStatus.OK
+    assert "carry@acme.test" in page
+    # A production process sends the headers without any help from the test settings.
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"]
+
+    # PostgreSQL drops every connection (as in a restart): the next requests still work.
+    assert _terminate_backends(servers.database) >= 1
+    for port in (one, other):
+        status, _, page = browser.get(port, "/")
+        assert status == HTTPStatus.OK, page[:300]
+
+
+def test_login_rate_limit_holds_across_processes(servers):
+    statuses = []
+    for attempt in range(LOGIN_EMAIL_LIMIT + 1):
+        port = servers.ports[attempt % 2]
+        status, _, _ = _password(Browser(), port, "limited@acme.test", "wrong password")
+        statuses.append(status)
+    assert statuses == [HTTPStatus.BAD_REQUEST] * LOGIN_EMAIL_LIMIT + [HTTPStatus.TOO_MANY_REQUESTS]
+
+
+def test_code_lockout_holds_across_processes_and_sessions(servers):
+    one, other = servers.ports
+    failures = [(one, "000001"), (one, "000002"), (other, "000003")]
+    for port, wrong in failures:
+        browser = Browser()  # a fresh session for each try
+        status, _, _ = _password(browser, port, "locked@acme.test")
+        assert status == HTTPStatus.FOUND
+        browser.post(port, "/login/code/", {"code": wrong})
+    browser = Browser()
+    _password(browser, one, "locked@acme.test")
+    right = pyotp.TOTP(servers.secrets["locked@acme.test"]).now()
+    status, _, _ = browser.post(one, "/login/code/", {"code": right})
+    assert status == HTTPStatus.TOO_MANY_REQUESTS
+    status, headers, _ = browser.get(other, "/")
+    assert status == HTTPStatus.FOUND  # not signed in
