@@ -19,6 +19,7 @@ from accounts.services import member_add
 from tests.browser.conftest import (
     DESKTOP,
     PHONE,
+    heading,
     link_in_email,
     password_step,
     sign_in_with_link,
@@ -29,6 +30,11 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
+# Form controls a screen reader would announce without a name.
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.type !== "hidden" && !(el.labels && el.labels.length))
+  .filter((el) => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.name || el.id || el.outerHTML)"""
 # The elements that stick out past the right edge of the screen, to say what to fix.
 WIDEST = """() => [...document.querySelectorAll("body *")]
   .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
@@ -48,6 +54,9 @@ class Camera:
         if overflow > self.width:
             wide = page.evaluate(WIDEST)
             raise AssertionError(f"{name}: {overflow}px wide at a {self.width}px screen: {wide}")
+        assert page.evaluate(UNLABELLED) == [], f"{name}: inputs without a label"
+        assert page.locator("h1").count() == 1, f"{name}: one h1 per page"
+        assert page.evaluate("document.documentElement.lang"), f"{name}: no lang"
         self.taken.append(name)
         if self.folder is not None:
             path = self.folder / f"{name}-{self.suffix}.png"
@@ -64,7 +73,9 @@ def camera(request, tmp_path):
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_every_main_page(viewport, camera, new_context, account_admin, member, sso_member):
+def test_every_main_page(
+    viewport, camera, settings, new_context, account_admin, member, sso_member
+):
     size = VIEWPORTS[viewport]
     account_admin.name = "Ada Admin"
     account_admin.save(update_fields=["name"])
@@ -77,72 +88,103 @@ def test_every_main_page(viewport, camera, new_context, account_admin, member, s
     # Signing in with the emailed link.
     page = new_context(size).new_page()
     page.goto("/login/")
-    camera(page, "01-login")
+    camera(page, "login")
     password_step(page, member.email, "not the password")
-    camera(page, "02-login-error")
+    camera(page, "login-error")
     password_step(page, member.email, PASSWORD)
     page.wait_for_url("**/login/email-sent/")
-    camera(page, "03-check-email")
+    camera(page, "email-sent")
     link = link_in_email(member.email)
     page.goto(link)
-    camera(page, "04-link-landing")
+    camera(page, "link-landing")
 
     elsewhere = new_context(size).new_page()
     elsewhere.goto(link)
-    camera(elsewhere, "05-other-browser")
+    camera(elsewhere, "link-other-browser")
 
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
-    camera(page, "06-home")
+    camera(page, "home")
     page.goto("/settings/personal/")
-    camera(page, "07-personal-settings")
+    camera(page, "personal")
 
     # Setting up the app.
     page.get_by_role("link", name="Set up an authenticator app").click()
-    camera(page, "08-setup-start")
+    camera(page, "enroll-start")
     page.get_by_role("button", name="Get started").click()
     page.wait_for_url("**/setup/codes/")
-    camera(page, "09-recovery-codes")
+    camera(page, "enroll-codes")
+    page.emulate_media(media="print")
+    camera(page, "enroll-codes-printed")
+    page.emulate_media(media="screen")
     page.get_by_label("I saved my recovery codes").check()
     page.get_by_role("button", name="Next").click()
     page.wait_for_url("**/setup/app/")
-    camera(page, "10-qr-code")
+    camera(page, "enroll-app")
     page.get_by_label("Authentication code").fill("123")
     page.get_by_role("button", name="Verify and turn on").click()
-    camera(page, "11-qr-code-error")
+    camera(page, "enroll-app-error")
 
     # The code step, and its refusals.
     code_page = new_context(size).new_page()
     password_step(code_page, tom.email, PASSWORD)
     code_page.wait_for_url("**/login/code/")
-    camera(code_page, "12-code-step")
+    camera(code_page, "code-step")
     code_page.get_by_label("Authentication code").fill("000000")
     code_page.get_by_role("button", name="Verify").click()
-    camera(code_page, "13-code-wrong")
+    camera(code_page, "code-wrong")
     User.objects.filter(pk=tom.pk).update(code_locked_until=timezone.now() + timedelta(minutes=15))
     code_page.goto("/login/code/")
-    camera(code_page, "14-locked-out")
+    assert heading(code_page) == "Sign-in is locked for now"
+    camera(code_page, "locked-out")
 
     expired = new_context(size).new_page()
     password_step(expired, sso_member.email, PASSWORD)  # SSO: answered like a wrong password
     password_step(expired, account_admin.email, PASSWORD)
     SignInLink.objects.filter(user=account_admin).update(expires_at=timezone.now())
     expired.goto(link_in_email(account_admin.email))
-    camera(expired, "15-link-expired")
+    assert heading(expired) == "This link has expired"
+    camera(expired, "link-expired")
+    settings.RATELIMIT_RESEND = "1/h"
+    expired.goto("/login/email-sent/")
+    for _ in range(2):
+        expired.get_by_role("button", name="Resend the link").click()
+    assert heading(expired) == "Too many attempts"
+    camera(expired, "too-many-attempts")
 
     # Team and security pages, as an Account Admin.
     admin = new_context(size).new_page()
     sign_in_with_link(admin, account_admin.email, PASSWORD)
     admin.goto("/settings/team/")
-    camera(admin, "16-team")
+    camera(admin, "team")
     admin.get_by_role("link", name=f"Remove {member.email}").click()
-    camera(admin, "17-remove-member")
+    camera(admin, "member-remove")
     admin.goto("/settings/security/")
-    camera(admin, "18-security")
+    camera(admin, "security")
 
     page.goto("/settings/security/")  # the member: needs an admin
-    camera(page, "19-forbidden")
+    assert heading(page) == "You can't open this page"
+    camera(page, "forbidden")
     admin.goto("/no/such/page/")
-    camera(admin, "20-not-found")
+    assert heading(admin) == "Page not found"
+    camera(admin, "not-found")
 
-    assert len(camera.taken) == 20
+    assert len(camera.taken) == 22
+
+
+def test_pages_fit_at_200_percent_zoom(new_context, account_admin, member):
+    """A 1280 px screen at 200% zoom lays out like a 640 px one: nothing scrolls sideways."""
+    camera = Camera(None, "zoom", 640)
+    page = new_context({"width": 640, "height": 400}).new_page()
+    page.goto("/login/")
+    camera(page, "login")
+    sign_in_with_link(page, account_admin.email, PASSWORD)
+    for path in ("/", "/settings/personal/", "/settings/team/", "/settings/security/"):
+        page.goto(path)
+        camera(page, path)
+    page.goto("/settings/personal/two-factor/setup/")
+    page.get_by_role("button", name="Get started").click()
+    camera(page, "codes")
+    page.get_by_label("I saved my recovery codes").check()
+    page.get_by_role("button", name="Next").click()
+    camera(page, "qr")
