@@ -106,3 +106,10 @@ def test_resend_mail_failure_says_so(client, member, monkeypatch):
     response = client.post(URL, follow=True)
     assert response.status_code == HTTPStatus.OK
     assert b"We couldn&#x27;t send the email just now" in response.content
+
+
+def test_resend_link_built_from_site_url_not_host_header(client, member):
+    password_step(client, member.email)
+    client.post(URL, HTTP_HOST="localhost")
+    assert link_from_outbox().startswith("https://twofactor.example/login/link/")
+    assert "localhost" not in mail.outbox[-1].body
