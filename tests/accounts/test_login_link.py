@@ -1,5 +1,6 @@
 """GET /login/link/ shows what the link will do; only its POST signs in, in the same browser."""
 
+import re
 from http import HTTPStatus
 
 from django.conf import settings
@@ -35,6 +36,10 @@ def test_login_link_renders_sign_in_button(client, member):
     assert b"Sign in" in response.content
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response.headers["Cache-Control"]
+    token = path_of(link_from_outbox()).rstrip("/").rsplit("/", 1)[-1]
+    assert token.encode() not in response.content
+    # Nothing on the page is fetched from, or links to, another site.
+    assert not re.search(rb'(src|href|action)="(https?:)?//', response.content)
 
 
 def test_login_link_get_signs_nobody_in_and_uses_nothing(client, member):
@@ -127,8 +132,8 @@ def test_login_link_refused_after_use(client, member):
     # The same browser after signing out, and any other browser: nobody is signed in.
     for browser in (client, Client()):
         response = _open(browser, link)
-        assert response.status_code != HTTPStatus.OK
-        browser.post(LINK_URL)
+        assert response.status_code == HTTPStatus.FORBIDDEN
+        assert browser.post(LINK_URL).status_code == HTTPStatus.FORBIDDEN
         assert not _is_signed_in(browser)
 
 

@@ -113,3 +113,10 @@ def test_resend_link_built_from_site_url_not_host_header(client, member):
     client.post(URL, HTTP_HOST="localhost")
     assert link_from_outbox().startswith("https://twofactor.example/login/link/")
     assert "localhost" not in mail.outbox[-1].body
+
+
+def test_resend_query_budget(client, member, django_assert_max_num_queries):
+    password_step(client, member.email)
+    # pending user, retire older links + insert (in a savepoint), event.
+    with django_assert_max_num_queries(6):
+        assert client.post(URL).status_code == HTTPStatus.FOUND
