@@ -29,10 +29,13 @@ from tests.hardening.conftest import (
     wait_for_port,
 )
 
-pytestmark = pytest.mark.skipif(
-    not (is_postgres() and is_redis()),
-    reason="needs DATABASE_URL on PostgreSQL and REDIS_URL (CI runs with both)",
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not (is_postgres() and is_redis()),
+        reason="needs DATABASE_URL on PostgreSQL and REDIS_URL (CI runs with both)",
+    ),
+]
 
 PASSWORD = "processes passphrase 1234"
 MAX_FAILED_CODES = 3

@@ -17,7 +17,7 @@ from security.models import RecoveryCode, SecurityEvent
 from tests.conftest import PASSWORD, current_code, link_from_outbox, password_step, path_of
 from tests.hardening.conftest import postgres_only
 
-pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [postgres_only, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PARALLEL = 6
 
