@@ -6,7 +6,7 @@ from django.test import Client
 
 from accounts.models import SignInLink
 from accounts.views import LINK_TOKEN_SESSION_KEY
-from tests.conftest import link_from_outbox, password_step, path_of
+from tests.conftest import link_from_outbox, password_step, path_of, pending_nonce
 
 
 def test_link_token_moves_token_into_session_and_redirects(client, member):
@@ -46,7 +46,7 @@ def test_link_token_get_only(client, member):
 
 def test_link_token_only_hashes_stored(client, member):
     password_step(client, member.email)
-    nonce = client.session["twofactor_pending_login"]["nonce"]
+    nonce = pending_nonce(client)
     token = path_of(link_from_outbox()).rstrip("/").rsplit("/", 1)[-1]
     link = SignInLink.objects.get()
     columns = [str(getattr(link, field.attname)) for field in SignInLink._meta.concrete_fields]
