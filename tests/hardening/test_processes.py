@@ -1,12 +1,12 @@
 """Two real app processes (gunicorn, production settings) on one PostgreSQL and one Redis:
 a session goes on from one to the other, and the login rate limit and the code lockout hold
 across them. Runs only when DATABASE_URL is PostgreSQL and REDIS_URL is set (as in CI); the
-processes use a database of their own, created and dropped here."""
+processes use a database of their own, created and dropped here, and a redis-server of their
+own on a free port."""
 
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import secrets
 import subprocess
@@ -21,6 +21,7 @@ from django.conf import settings
 from tests.hardening.conftest import (
     PYTHON,
     REPO,
+    PrivateRedis,
     free_port,
     is_postgres,
     is_redis,
@@ -104,11 +105,13 @@ class Servers:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     database = f"twofactor_hardening_{secrets.token_hex(4)}"
-    prefix = f"hardening-{secrets.token_hex(4)}"
+    # A Redis of their own: test runs elsewhere on the machine flush the shared one's
+    # database (the suite's cache.clear()), which would pull sessions from under these.
+    redis_server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    redis_server.start()
     env = production_env(
         DATABASE_URL=_database_url(database),
-        REDIS_URL=os.environ["REDIS_URL"],
-        CACHE_KEY_PREFIX=prefix,
+        REDIS_URL=redis_server.url,
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_SSL_REDIRECT="0",
         STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
@@ -163,11 +166,7 @@ def servers(tmp_path_factory):
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{database}"')
         admin.close()
-        import redis
-
-        store = redis.Redis.from_url(os.environ["REDIS_URL"])
-        for key in store.scan_iter(f"{prefix}:*"):
-            store.delete(key)
+        redis_server.stop()
 
 
 class Browser:
