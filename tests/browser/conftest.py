@@ -15,10 +15,6 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls that tests and
-# fixtures make between browser steps are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 # Never let Chromium reach for Google's services: this machine has no network.
 CHROMIUM_ARGS = [
@@ -50,7 +46,11 @@ def browser():
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls that tests and
+    # fixtures make between browser steps are still plain synchronous calls. Only while the
+    # browser runs, so the rest of the suite keeps Django's check.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
