@@ -116,6 +116,8 @@ def test_sign_in_with_keyboard_only(page, member):
     page.keyboard.type(member.email)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "password"
+    # The keyboard focus is visible.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/login/email-sent/")
