@@ -103,11 +103,21 @@ class UserAdmin(admin.ModelAdmin):
         done = 0
         for member in queryset.filter(account__isnull=False).select_related("account"):
             try:
-                service(request=request, member=member, by=request.user)
+                result = service(request=request, member=member, by=request.user)
             except MemberError as error:
                 self.message_user(request, f"{member.email}: {error}", messages.ERROR)
-            else:
-                done += 1
+                continue
+            done += 1
+            if isinstance(result, tuple) and not result[1]:
+                self.message_user(
+                    request,
+                    _(
+                        "%(email)s: the invitation email could not be sent; they can use "
+                        '"Forgot your password?" to set a password.'
+                    )
+                    % {"email": member.email},
+                    messages.WARNING,
+                )
         return done
 
 

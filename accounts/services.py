@@ -147,9 +147,11 @@ def member_invite(
     role: str = User.Role.MEMBER,
     identity: str = User.Identity.PASSWORD,
     name: str = "",
-) -> User:
+) -> tuple[User, bool]:
     """Add ``email`` to ``account`` and email them a link to set a password (single use: it
-    dies when the password is set; expires after PASSWORD_RESET_TIMEOUT)."""
+    dies when the password is set; expires after PASSWORD_RESET_TIMEOUT). Returns the member
+    and whether the invitation email went out (the member exists either way; they can also
+    use "Forgot password" to get a link)."""
     email = normalize_email(email)
     if User.objects.filter(email=email).exists():
         raise MemberError(_("That email can't be added: it already belongs to a team."))
@@ -170,8 +172,8 @@ def member_invite(
         uid = urlsafe_base64_encode(force_bytes(member.pk))
         token = default_token_generator.make_token(member)
         context["url"] = settings.SITE_URL + reverse("accounts:invite-accept", args=[uid, token])
-    email_send(to=[member.email], name="invitation", context=context)
-    return member
+    sent = email_send(to=[member.email], name="invitation", context=context)
+    return member, sent
 
 
 def member_remove(*, request, member: User, by: User) -> None:
@@ -195,7 +197,7 @@ def member_remove(*, request, member: User, by: User) -> None:
         member.delete()
 
 
-def member_readd(*, request, member: User, by: User) -> User:
+def member_readd(*, request, member: User, by: User) -> tuple[User, bool]:
     """Remove ``member`` and add the same email again at once, as support does for someone
     locked out: sessions end, password and second factor are reset, an invitation is sent."""
     account, email, role, identity, name = (

@@ -61,7 +61,7 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            member = member_invite(
+            member, sent = member_invite(
                 request=request,
                 account=request.user.account,
                 email=data["email"],
@@ -73,8 +73,15 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
         except MemberError as error:
             form.add_error("email", str(error))
         else:
-            text = _("%(email)s was added and invited by email.") % {"email": member.email}
-            messages.success(request, text)
+            if sent:
+                text = _("%(email)s was added and invited by email.") % {"email": member.email}
+                messages.success(request, text)
+            else:
+                text = _(
+                    "%(email)s was added, but the invitation email could not be sent. They can "
+                    'use "Forgot your password?" on the sign-in page to set a password.'
+                ) % {"email": member.email}
+                messages.warning(request, text)
             return redirect("accounts:team")
     return _team_page(request, form, status=400)
 

@@ -109,7 +109,7 @@ def login_email_sent(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @never_cache
-@ratelimit(group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND"))
+@ratelimit(group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND_IP"))
 @ratelimit(group="resend-user", key=pending_user_key, rate=rate("RATELIMIT_RESEND"))
 @pending_login_required(Stage.EMAIL_LINK)
 def login_resend(request: HttpRequest) -> HttpResponse:

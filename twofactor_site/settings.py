@@ -7,6 +7,7 @@ Every security knob is a named setting with a default and a comment saying why.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -214,7 +215,13 @@ else:
             "Note: REDIS_URL is not set, so the cache is local memory and rate limits are per "
             "process. Fine for the dev server, never for production.\n"
         )
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # Sessions live here too: keep them from being culled on a busy dev server.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
     # django-ratelimit warns that local memory is not shared; we said so above.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
@@ -282,6 +289,8 @@ RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "30/10m")
 RATELIMIT_LOGIN_EMAIL = env_str("RATELIMIT_LOGIN_EMAIL", "10/10m")
 # Sign-in link resends for one pending login: enough for a slow mail server.
 RATELIMIT_RESEND = env_str("RATELIMIT_RESEND", "5/10m")
+# Resends from one address, across every pending login there: a team behind one office NAT.
+RATELIMIT_RESEND_IP = env_str("RATELIMIT_RESEND_IP", "30/10m")
 # Code attempts from one address (the per-user lockout lives in the database).
 RATELIMIT_CODE_IP = env_str("RATELIMIT_CODE_IP", "30/10m")
 # Password reset requests from one address and for one email address.
@@ -294,6 +303,13 @@ RATELIMIT_INVITE_USER = env_str("RATELIMIT_INVITE_USER", "30/h")
 
 # Addresses of reverse proxies whose X-Forwarded-For we believe (IPs or CIDR ranges).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list IP addresses or CIDR ranges; got {_proxy!r}"
+        ) from None
 
 # --- Sessions and cookies --------------------------------------------------------------------
 
@@ -378,11 +394,25 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Request lines name paths, and a few paths carry a token (an emailed sign-in link,
+        # a reset or invitation link): those segments never reach a log.
+        "redact_tokens": {"()": "twofactor_site.log_filters.RedactTokens"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "twofactor.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The dev server's request log and Django's 4xx/5xx warnings, through the redaction.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # At DEBUG, a variable missing from a template is logged with the whole context:
         # recovery codes, an enrolling secret, a form's code. Never below INFO.
         "django.template": {"level": "INFO"},

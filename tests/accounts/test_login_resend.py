@@ -88,7 +88,7 @@ def test_resend_rate_limited_per_pending_user(member, settings):
 
 
 def test_resend_rate_limited_per_ip(member, account_admin, other_admin, settings):
-    settings.RATELIMIT_RESEND = "2/d"
+    settings.RATELIMIT_RESEND_IP = "2/d"
     browsers = [Client(REMOTE_ADDR="203.0.113.5") for _ in range(3)]
     for browser, user in zip(browsers, (member, account_admin, other_admin)):
         password_step(browser, user.email)

@@ -138,6 +138,7 @@ def test_settings_security_knobs_have_safe_values(settings):
         ({"DJANGO_DEBUG": "1", "SITE_URL": "twofactor.example"}, "SITE_URL"),
         ({"DJANGO_DEBUG": "1", "DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
         ({"DJANGO_DEBUG": "0"}, "SECRET_KEY"),
+        ({"DJANGO_DEBUG": "1", "TRUSTED_PROXIES": "10.0.0.1, proxy.internal"}, "TRUSTED_PROXIES"),
     ],
 )
 def test_settings_module_refuses_bad_environment(environment, variable):
