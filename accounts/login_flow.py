@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from security.events import Kind, event_record
+from security.services import recovery_codes_unused_subquery
 
 PENDING_LOGIN_SESSION_KEY = "twofactor_pending_login"
 # When the session was signed in (absolute lifetime) and last proved its owner (re-auth).
@@ -126,13 +127,12 @@ def pending_login_required(stage: Stage):
                 return redirect("accounts:login")
             if pending.stage != stage.value:
                 return redirect(pending.step_url_name)
-            user = (
-                # The authenticator device comes along: the code step then needs no query
-                # of its own to find it (a budget of 5 queries for the whole step).
-                User.objects.select_related("account", "totp_device")
-                .filter(pk=pending.user_id, is_active=True)
-                .first()
-            )
+            users = User.objects.select_related("account", "totp_device")
+            if stage == Stage.CODE:
+                # The authenticator device and the count of unused recovery codes come along:
+                # the code step then needs no query of its own for either (its budget is 5).
+                users = users.annotate(recovery_codes_unused=recovery_codes_unused_subquery())
+            user = users.filter(pk=pending.user_id, is_active=True).first()
             if user is None:
                 pending_login_clear(request)
                 return redirect("accounts:login")

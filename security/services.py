@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -27,6 +28,19 @@ def active_device(user: User) -> TOTPDevice | None:
 
 def recovery_codes_remaining(*, user: User) -> int:
     return RecoveryCode.objects.filter(user=user, active=True, used_at=None).count()
+
+
+def recovery_codes_unused_subquery() -> Subquery:
+    """The member's unused recovery codes, counted in the query that loads the member, so the
+    code step learns how many are left without a query of its own."""
+    unused = (
+        RecoveryCode.objects.filter(user=OuterRef("pk"), active=True, used_at=None)
+        .order_by()
+        .values("user")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(unused, output_field=IntegerField()), 0)
 
 
 def recovery_codes_list(*, user: User, active: bool = True) -> list[tuple[str, bool]]:
@@ -167,7 +181,15 @@ def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verif
         normalized = recovery_codes.normalize(raw)
         if normalized is not None and _recovery_code_accept(user=user, normalized=normalized):
             _failures_reset(user=user)
-            left = recovery_codes_remaining(user=user)
+            # Counted with the member before this code was used (see pending_login_required):
+            # one fewer now. Two of one member's codes used at the same instant could each
+            # report one too many; the codes themselves are still consumed exactly once.
+            unused_before = getattr(user, "recovery_codes_unused", None)
+            left = (
+                unused_before - 1
+                if unused_before is not None
+                else recovery_codes_remaining(user=user)
+            )
             event_record(kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left)
             email_send(
                 to=[user.email],

@@ -445,16 +445,25 @@ def test_login_code_right_code_after_a_failure_at_most_five_queries(
     assert response.status_code == HTTPStatus.FOUND
 
 
-def test_login_code_recovery_code_at_most_six_queries(
+def test_login_code_recovery_code_at_most_five_queries(
     code_client, member_with_totp, django_assert_max_num_queries
 ):
-    """Three queries belong to signing in whatever the method (the pending user, last_login,
-    the sign-in event); a recovery code adds its conditional UPDATE, the count of codes left
-    (shown and emailed) and its own security event."""
+    """The pending user (with the app and the count of unused codes), the code's conditional
+    UPDATE, its security event, last_login and the sign-in event."""
     code = recovery_codes_of(member_with_totp)[0]
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         response = code_post(code_client, code)
     assert response.status_code == HTTPStatus.FOUND
+
+
+def test_login_code_recovery_code_reports_exact_count_left(code_client, member_with_totp):
+    from django.core import mail
+
+    codes = recovery_codes_of(member_with_totp)
+    mail.outbox.clear()
+    response = code_post(code_client, codes[3])
+    assert response.status_code == HTTPStatus.FOUND
+    assert "9 codes left" in mail.outbox[-1].body
 
 
 def test_login_code_wrong_code_bounded_queries(
