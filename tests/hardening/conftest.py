@@ -72,21 +72,27 @@ def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.
     )
 
 
+# Settings a production process computes that a request in this test process should follow.
+APPLIED_SECURITY_SETTINGS = [
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "X_FRAME_OPTIONS",
+]
+
+
 @pytest.fixture(scope="session")
 def production_settings() -> dict:
     """The security settings as a production process computes them from its environment."""
     names = [
+        *APPLIED_SECURITY_SETTINGS,
         "DEBUG",
-        "SESSION_COOKIE_SECURE",
-        "CSRF_COOKIE_SECURE",
-        "SESSION_COOKIE_HTTPONLY",
-        "SESSION_COOKIE_SAMESITE",
-        "SECURE_SSL_REDIRECT",
-        "SECURE_HSTS_SECONDS",
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-        "SECURE_CONTENT_TYPE_NOSNIFF",
-        "SECURE_REFERRER_POLICY",
-        "X_FRAME_OPTIONS",
         "SILENCED_SYSTEM_CHECKS",
         "SESSION_ENGINE",
         "SESSION_IDLE_MINUTES",

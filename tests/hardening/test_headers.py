@@ -10,21 +10,9 @@ from django.urls import reverse
 
 from security import services as security_services
 from tests.conftest import current_code, password_step, sign_in_with_link
-from tests.hardening.conftest import manage, production_env
+from tests.hardening.conftest import APPLIED_SECURITY_SETTINGS, manage, production_env
 
-# Settings a production process computes that a request in this test process should follow.
-APPLIED = [
-    "SESSION_COOKIE_SECURE",
-    "CSRF_COOKIE_SECURE",
-    "SESSION_COOKIE_HTTPONLY",
-    "SESSION_COOKIE_SAMESITE",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-    "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_REFERRER_POLICY",
-    "X_FRAME_OPTIONS",
-]
+APPLIED = APPLIED_SECURITY_SETTINGS
 
 
 @pytest.fixture
