@@ -25,7 +25,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from security.events import Kind, event_record
+from security.events import Kind, event_build, events_save
+from security.models import SecurityEvent
 from security.services import recovery_codes_unused_subquery
 
 PENDING_LOGIN_SESSION_KEY = "twofactor_pending_login"
@@ -96,9 +97,12 @@ def pending_login_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
 
 
-def pending_login_complete(request: HttpRequest, *, user: User, method: str) -> HttpResponse:
+def pending_login_complete(
+    request: HttpRequest, *, user: User, method: str, events: tuple[SecurityEvent, ...] = ()
+) -> HttpResponse:
     """Sign ``user`` in after the second step: rotates the session key again, records the
-    event, and redirects to the pending login's ``next`` if it is still safe."""
+    sign-in (with ``events`` the second step produced, in one INSERT), and redirects to the
+    pending login's ``next`` if it is still safe."""
     pending = pending_login_get(request)
     next_url = safe_next(request, pending.next_url if pending else "")
     pending_login_clear(request)
@@ -106,7 +110,7 @@ def pending_login_complete(request: HttpRequest, *, user: User, method: str) -> 
     now = time.time()
     request.session[SIGNED_IN_AT_SESSION_KEY] = now
     request.session[VERIFIED_AT_SESSION_KEY] = now
-    event_record(kind=Kind.SIGN_IN, request=request, user=user, method=method)
+    events_save(*events, event_build(kind=Kind.SIGN_IN, request=request, user=user, method=method))
     return redirect(next_url or settings.LOGIN_REDIRECT_URL)
 
 

@@ -35,7 +35,7 @@ from accounts.services import (
     sign_in_link_issue,
 )
 from security.events import Kind, event_record
-from security.services import active_device, is_locked, second_factor_verify
+from security.services import active_device, is_locked, is_locked_for_good, second_factor_verify
 from twofactor_site.net import browser_summary, client_ip, client_ip_key
 
 LINK_TOKEN_SESSION_KEY = "twofactor_link_token"
@@ -185,12 +185,19 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if result.ok:
             if result.method == "recovery_code":
                 _recovery_code_message(request, result.remaining_codes)
-            return pending_login_complete(request, user=user, method=result.method)
+            return pending_login_complete(
+                request, user=user, method=result.method, events=result.events
+            )
         form.add_error("code", _("That code didn't work. Check your app and try again."))
     locked = is_locked(user)
     if locked:
         form.errors.pop("code", None)
-    context = {"form": form, "locked": locked, "support_email": settings.SUPPORT_EMAIL}
+    context = {
+        "form": form,
+        "locked": locked,
+        "locked_for_good": locked and is_locked_for_good(user),
+        "support_email": settings.SUPPORT_EMAIL,
+    }
     status = 429 if locked else (400 if form.errors else 200)
     return render(request, "accounts/login_code.html", context, status=status)
 

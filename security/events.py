@@ -14,7 +14,7 @@ logger = logging.getLogger("twofactor.security")
 Kind = SecurityEvent.Kind
 
 
-def event_record(
+def event_build(
     *,
     kind: str,
     request: HttpRequest | None = None,
@@ -24,7 +24,7 @@ def event_record(
     email: str = "",
     **detail,
 ) -> SecurityEvent:
-    """Store one event and log it. ``detail`` must hold no secret: only counts, methods and
+    """One event, not yet stored. ``detail`` must hold no secret: only counts, methods and
     reasons. ``email`` names the user when there is no user row (an unknown address).
     ``actor`` defaults to the member signed in on ``request``."""
     if actor is None and request is not None:
@@ -35,7 +35,7 @@ def event_record(
             actor = signed_in
     if account is None and user is not None:
         account = user.account if user.account_id else None
-    event = SecurityEvent.objects.create(
+    return SecurityEvent(
         kind=kind,
         account=account,
         user=user,
@@ -46,12 +46,23 @@ def event_record(
         user_agent=user_agent(request) if request is not None else "",
         detail=detail,
     )
-    logger.info(
-        "event=%s user=%s actor=%s ip=%s detail=%s",
-        kind,
-        event.user_id or "-",
-        event.actor_id or "-",
-        event.ip or "-",
-        detail,
-    )
-    return event
+
+
+def events_save(*events: SecurityEvent) -> list[SecurityEvent]:
+    """Store events in one INSERT and log each."""
+    saved = SecurityEvent.objects.bulk_create(events)
+    for event in saved:
+        logger.info(
+            "event=%s user=%s actor=%s ip=%s detail=%s",
+            event.kind,
+            event.user_id or "-",
+            event.actor_id or "-",
+            event.ip or "-",
+            event.detail,
+        )
+    return saved
+
+
+def event_record(**fields) -> SecurityEvent:
+    """Store one event (see ``event_build``) and log it."""
+    return events_save(event_build(**fields))[0]

@@ -8,16 +8,28 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Mod
+from django.db.models.lookups import Exact
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.emails import email_send
 from accounts.models import Account, User
 from security import encryption, recovery_codes, totp
-from security.events import Kind, event_record
-from security.models import RecoveryCode, TOTPDevice
+from security.events import Kind, event_build, event_record
+from security.models import RecoveryCode, SecurityEvent, TOTPDevice
 
 # --- Reading -------------------------------------------------------------------------------
 
@@ -121,11 +133,22 @@ class Verification:
     method: str = ""  # "totp" or "recovery_code"
     locked: bool = False
     remaining_codes: int | None = None
+    # Events that belong with the sign-in this verification allows; the sign-in stores them
+    # in the same INSERT as its own (accounts.login_flow.pending_login_complete).
+    events: tuple[SecurityEvent, ...] = ()
 
 
 def is_locked(user: User, now=None) -> bool:
+    """Locked for a while after every TWOFACTOR_MAX_FAILED_CODES wrong codes in a row, and
+    for good at TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES (an admin removes and re-adds them)."""
     now = now or timezone.now()
+    if is_locked_for_good(user):
+        return True
     return user.code_locked_until is not None and user.code_locked_until > now
+
+
+def is_locked_for_good(user: User) -> bool:
+    return user.failed_code_count >= settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
 
 
 def _verifying_device(user: User) -> TOTPDevice | None:
@@ -169,18 +192,22 @@ def _recovery_code_accept(*, user: User, normalized: str) -> bool:
 
 def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verification:
     """Check what the member typed at the code step: a 6-digit code or a recovery code.
-    Counts failures per user in the database; while locked, even a right code fails."""
-    if is_locked(user):
+
+    Every attempt is first counted as a failure by one conditional UPDATE that refuses while
+    the member is locked, so requests sent at once can never try more codes than the limit
+    allows, and while locked even a right code is refused. Consecutive failures add up across
+    lockouts; a completed sign-in clears them (accounts.signals, with last_login).
+    """
+    if not _attempt_reserve(user=user):
+        _lock_state_load(user=user)
         return Verification(ok=False, locked=True)
     code = totp.normalize_code(raw)
     if code is not None:
         if _totp_accept(user=user, code=code):
-            _failures_reset(user=user)
             return Verification(ok=True, method="totp")
     else:
         normalized = recovery_codes.normalize(raw)
         if normalized is not None and _recovery_code_accept(user=user, normalized=normalized):
-            _failures_reset(user=user)
             # Counted with the member before this code was used (see pending_login_required):
             # one fewer now. Two of one member's codes used at the same instant could each
             # report one too many; the codes themselves are still consumed exactly once.
@@ -190,36 +217,65 @@ def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verif
                 if unused_before is not None
                 else recovery_codes_remaining(user=user)
             )
-            event_record(kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left)
+            used = event_build(
+                kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left
+            )
             email_send(
                 to=[user.email],
                 name="recovery-code-used",
                 context={"user": user, "remaining": left},
             )
-            return Verification(ok=True, method="recovery_code", remaining_codes=left)
-    return _failure_count(request=request, user=user)
+            return Verification(
+                ok=True, method="recovery_code", remaining_codes=left, events=(used,)
+            )
+    return _failure_record(request=request, user=user)
 
 
-def _failures_reset(*, user: User) -> None:
-    if user.failed_code_count or user.code_locked_until:
-        User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=None)
-        user.failed_code_count, user.code_locked_until = 0, None
+def _attempt_reserve(*, user: User) -> bool:
+    """Count this attempt before looking at the code, unless the member is locked. The attempt
+    that reaches a multiple of TWOFACTOR_MAX_FAILED_CODES starts the lockout in the same
+    statement, so no parallel attempt gets past it. False: locked, nothing was tried."""
+    now = timezone.now()
+    attempt = F("failed_code_count") + 1
+    until = now + timedelta(minutes=settings.TWOFACTOR_LOCKOUT_MINUTES)
+    lock_now = Exact(Mod(attempt, Value(settings.TWOFACTOR_MAX_FAILED_CODES)), 0)
+    return (
+        User.objects.filter(
+            pk=user.pk, failed_code_count__lt=settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
+        )
+        .filter(Q(code_locked_until__isnull=True) | Q(code_locked_until__lte=now))
+        .update(
+            failed_code_count=attempt,
+            code_locked_until=Case(
+                When(lock_now, then=Value(until)),
+                default=F("code_locked_until"),
+                output_field=DateTimeField(),
+            ),
+        )
+        == 1
+    )
 
 
-def _failure_count(*, request: HttpRequest, user: User) -> Verification:
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_code_count=F("failed_code_count") + 1)
-        count = User.objects.values_list("failed_code_count", flat=True).get(pk=user.pk)
-        locked = count >= settings.TWOFACTOR_MAX_FAILED_CODES
-        user.failed_code_count = count
-        if locked:
-            until = timezone.now() + timedelta(minutes=settings.TWOFACTOR_LOCKOUT_MINUTES)
-            User.objects.filter(pk=user.pk).update(failed_code_count=0, code_locked_until=until)
-            # The caller's object says so too: the page of this very attempt shows the lockout.
-            user.failed_code_count, user.code_locked_until = 0, until
+def _lock_state_load(*, user: User) -> None:
+    """The caller's copy of the member learns the counter and lockout as they are now, so the
+    page of this very attempt tells the truth."""
+    user.failed_code_count, user.code_locked_until = User.objects.values_list(
+        "failed_code_count", "code_locked_until"
+    ).get(pk=user.pk)
+
+
+def _failure_record(*, request: HttpRequest, user: User) -> Verification:
+    _lock_state_load(user=user)
+    locked = is_locked(user)
     event_record(kind=Kind.CODE_FAILED, request=request, user=user)
     if locked:
-        event_record(kind=Kind.LOCKED_OUT, request=request, user=user)
+        event_record(
+            kind=Kind.LOCKED_OUT,
+            request=request,
+            user=user,
+            consecutive_failures=user.failed_code_count,
+            for_good=is_locked_for_good(user),
+        )
     return Verification(ok=False, locked=locked)
 
 

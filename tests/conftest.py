@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -18,6 +19,28 @@ from security import services as security_services
 from security import totp
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _real_services_when_marked(request):
+    """Tests marked ``postgres`` need PostgreSQL (parallel transactions) and Redis (a cache
+    shared by processes). On a laptop without them they skip, saying why; in CI (CI=true),
+    where .ci/run provides both, a missing one fails loudly instead of hiding a gap."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    missing = []
+    if connection.vendor != "postgresql":
+        missing.append("DATABASE_URL on PostgreSQL")
+    if not django_settings.REDIS_URL:
+        missing.append("REDIS_URL")
+    if missing:
+        message = "needs " + " and ".join(missing) + " (.ci/run provides both)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture(autouse=True)

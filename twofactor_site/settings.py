@@ -268,6 +268,13 @@ TWOFACTOR_EMAIL_LINK_MINUTES = env_int("TWOFACTOR_EMAIL_LINK_MINUTES", 10, minim
 # Consecutive wrong codes before the code step locks (NIST allows at most 100).
 TWOFACTOR_MAX_FAILED_CODES = env_int("TWOFACTOR_MAX_FAILED_CODES", 10, minimum=1)
 TWOFACTOR_LOCKOUT_MINUTES = env_int("TWOFACTOR_LOCKOUT_MINUTES", 15, minimum=1)
+# Consecutive wrong codes, across lockouts, after which the code step stays locked until an
+# Account Admin or support removes and re-adds the member (NIST 800-63B 5.2.2: at most 100).
+TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES = env_int(
+    "TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES", 100, minimum=1
+)
+if TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES > 100:
+    raise ImproperlyConfigured("TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES must be at most 100 (NIST)")
 # Seeing recovery codes or removing the app asks for the password again after this long.
 TWOFACTOR_REAUTH_MINUTES = env_int("TWOFACTOR_REAUTH_MINUTES", 10, minimum=1)
 # Warn the member when this few recovery codes are left.

@@ -34,10 +34,8 @@ def is_redis() -> bool:
     return settings.CACHES["default"]["BACKEND"].startswith("django_redis")
 
 
-postgres_only = pytest.mark.skipif(
-    not is_postgres(),
-    reason="SQLite serialises every write, so a race cannot happen there; CI runs PostgreSQL",
-)
+# SQLite serialises every write, so a race cannot happen there (see tests/conftest.py).
+postgres_only = pytest.mark.postgres
 
 
 def production_env(**extra: str) -> dict[str, str]:

@@ -25,7 +25,6 @@ from tests.hardening.conftest import (
     PrivateSMTP,
     browser,
     free_port,
-    is_postgres,
     use_smtp,
 )
 from twofactor_site.settings import redis_cache
@@ -182,7 +181,7 @@ def _wsgi_get(path: str, cookie: str) -> tuple[str, bytes]:
     return status[0], body
 
 
-@pytest.mark.skipif(not is_postgres(), reason="needs a PostgreSQL server to drop a connection")
+@pytest.mark.postgres  # a PostgreSQL server whose connection can be dropped
 @pytest.mark.django_db(transaction=True)
 def test_dropped_database_connection_next_request_works(member):
     import psycopg2

@@ -23,20 +23,12 @@ from tests.hardening.conftest import (
     REPO,
     PrivateRedis,
     free_port,
-    is_postgres,
-    is_redis,
     manage,
     production_env,
     wait_for_port,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not (is_postgres() and is_redis()),
-        reason="needs DATABASE_URL on PostgreSQL and REDIS_URL (CI runs with both)",
-    ),
-]
+pytestmark = [pytest.mark.postgres]  # and Redis: see tests/conftest.py
 
 PASSWORD = "processes passphrase 1234"
 MAX_FAILED_CODES = 3

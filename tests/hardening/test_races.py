@@ -87,3 +87,20 @@ def test_one_link_in_parallel_signs_in_once(member):
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s < 500 for s in statuses), statuses
     assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
+
+
+def test_wrong_codes_in_parallel_never_exceed_the_limit(settings, member_with_totp):
+    """Many wrong guesses sent at once: no more are tried than the per-lockout limit, the
+    rest are refused as locked without being looked at."""
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    settings.RATELIMIT_CODE_IP = "1000/m"
+    clients = _pending_logins(settings, member_with_totp)
+    wrong = "000000" if current_code(member_with_totp.totp_secret) != "000000" else "111111"
+    statuses = _race(clients, reverse("accounts:login-code"), {"code": wrong})
+    tried = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).count()
+    assert tried == 2, statuses
+    # The two tried say "wrong" or, once the second has locked, "locked"; the rest "locked".
+    assert set(statuses) <= {HTTPStatus.BAD_REQUEST, HTTPStatus.TOO_MANY_REQUESTS}, statuses
+    assert statuses.count(HTTPStatus.TOO_MANY_REQUESTS) >= PARALLEL - 2, statuses
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 2

@@ -489,3 +489,48 @@ def test_login_code_no_code_in_logs_or_emails(client, member_with_totp, clock, c
     for secret in (recovery, recovery.replace("-", ""), member_with_totp.totp_secret):
         assert secret not in logged
         assert secret not in emails
+
+
+def test_login_code_failures_add_up_across_lockouts(code_client, member_with_totp, clock, settings):
+    """A lockout pauses the count, it does not forgive it: only a sign-in starts it again."""
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    _lock_out(code_client, member_with_totp, clock, settings)
+    User.objects.filter(pk=member_with_totp.pk).update(
+        code_locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    wrong = "000000" if code_for(member_with_totp, clock=clock) != "000000" else "999999"
+    response = code_post(code_client, wrong)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 3
+
+
+def test_login_code_locked_for_good_at_the_consecutive_cap(
+    code_client, member_with_totp, clock, settings
+):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES = 4
+    for _ in range(2):
+        _lock_out(code_client, member_with_totp, clock, settings)
+        User.objects.filter(pk=member_with_totp.pk).update(
+            code_locked_until=timezone.now() - timedelta(seconds=1)
+        )
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 4
+    # The timed lockout is over, yet the right code is refused: only an admin can help now.
+    response = code_post(code_client, code_for(member_with_totp, clock=clock))
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "removes and re-adds you" in response.content.decode()
+    assert not signed_in(code_client)
+    event = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED_OUT).latest("id")
+    assert event.detail == {"consecutive_failures": 4, "for_good": True}
+
+
+def test_consecutive_cap_setting_within_nist_limit():
+    from django.conf import settings as django_settings
+
+    assert (
+        django_settings.TWOFACTOR_MAX_FAILED_CODES
+        < django_settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
+        <= 100
+    )

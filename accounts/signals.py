@@ -1,0 +1,25 @@
+"""What every completed sign-in writes: one UPDATE of the member's row."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.signals import user_logged_in
+from django.utils import timezone
+
+from accounts.models import User
+
+
+def sign_in_recorded(sender, request, user: User, **kwargs) -> None:
+    """last_login, and the end of any run of wrong codes: a completed sign-in proves the
+    second factor, so consecutive failures start again from zero."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(
+        last_login=now, failed_code_count=0, code_locked_until=None
+    )
+    user.last_login, user.failed_code_count, user.code_locked_until = now, 0, None
+
+
+def connect() -> None:
+    # Django's own receiver saves last_login alone; ours does it in the same statement.
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    user_logged_in.connect(sign_in_recorded, dispatch_uid="twofactor_sign_in_recorded")
