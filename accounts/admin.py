@@ -58,7 +58,16 @@ class UserAdmin(admin.ModelAdmin):
         "last_login",
         "date_joined",
     ]
-    readonly_fields = ["second_factor", "last_login", "date_joined"]
+    # Team, role and identity change only through the product (Team page, invitations, the
+    # support actions below), which record a security event and keep the last Account Admin.
+    readonly_fields = [
+        "account",
+        "role",
+        "identity",
+        "second_factor",
+        "last_login",
+        "date_joined",
+    ]
     filter_horizontal = ["groups"]
     actions = ["remove_members", "readd_members"]
 
@@ -76,6 +85,11 @@ class UserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Members join through an account's Team page or the add_member command, which send
         # the invitation; a bare row made here would have no way to set a password.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Deleting would skip member_remove: no security event, no last-admin guard. The
+        # "Remove from their team" action is the way.
         return False
 
     @admin.action(description=_("Remove from their team"), permissions=["support"])
@@ -144,6 +158,10 @@ class AccountAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Deleting a team would delete every member without a trace in the security log.
+        return False
 
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, account: Account) -> int:

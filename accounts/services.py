@@ -8,7 +8,7 @@ from enum import Enum
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -57,9 +57,11 @@ class LinkCheck:
     link: SignInLink | None = None
 
 
-def sign_in_link_check(*, token: str, pending: PendingLogin | None) -> LinkCheck:
-    """What opening this link in a browser holding ``pending`` would do. Reads only."""
-    link = SignInLink.objects.filter(token_hash=tokens.digest(token)).first()
+def sign_in_link_check(*, token_digest: str, pending: PendingLogin | None) -> LinkCheck:
+    """What opening the link whose token has this digest, in a browser holding ``pending``,
+    would do. Reads only. (Only the digest travels past the first request: see
+    accounts.views.login_link_token.)"""
+    link = SignInLink.objects.filter(token_hash=token_digest).first()
     if link is None:
         return LinkCheck(LinkState.UNKNOWN)
     if (
@@ -79,11 +81,11 @@ def sign_in_link_check(*, token: str, pending: PendingLogin | None) -> LinkCheck
     return LinkCheck(LinkState.VALID, link)
 
 
-def sign_in_link_consume(*, token: str, pending: PendingLogin) -> bool:
+def sign_in_link_consume(*, token_digest: str, pending: PendingLogin) -> bool:
     """Use the link up, once: one conditional UPDATE, so of two racing requests exactly one
     wins. True when this call consumed it."""
     updated = SignInLink.objects.filter(
-        token_hash=tokens.digest(token),
+        token_hash=token_digest,
         browser_hash=tokens.digest(pending.nonce),
         user_id=pending.user_id,
         used_at=None,
@@ -153,9 +155,13 @@ def member_invite(
     and whether the invitation email went out (the member exists either way; they can also
     use "Forgot password" to get a link)."""
     email = normalize_email(email)
+    taken = MemberError(_("That email can't be added: it already belongs to a team."))
     if User.objects.filter(email=email).exists():
-        raise MemberError(_("That email can't be added: it already belongs to a team."))
-    member = member_add(account=account, email=email, role=role, identity=identity, name=name)
+        raise taken
+    try:
+        member = member_add(account=account, email=email, role=role, identity=identity, name=name)
+    except IntegrityError:  # the same address added at the same moment by someone else
+        raise taken from None
     readded = SecurityEvent.objects.filter(
         account=account, kind=Kind.MEMBER_REMOVED, user_email=email
     ).exists()

@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts import tokens
 from accounts.emails import email_send
 from accounts.forms import LoginForm, SecondFactorCodeForm
 from accounts.login_flow import (
@@ -38,7 +39,9 @@ from security.events import Kind, event_record
 from security.services import active_device, is_locked, is_locked_for_good, second_factor_verify
 from twofactor_site.net import browser_summary, client_ip, client_ip_key
 
-LINK_TOKEN_SESSION_KEY = "twofactor_link_token"
+# The digest of the opened link's token: the token itself is never stored, not even in the
+# session (SECURITY.md: only a hash of anything secret is kept server-side).
+LINK_TOKEN_SESSION_KEY = "twofactor_link_token_digest"
 LINK_TOKEN_MAX_LENGTH = 100
 
 
@@ -133,7 +136,7 @@ def login_link_token(request: HttpRequest, token: str) -> HttpResponse:
     it, so the address bar, history and any Referer never carry it."""
     if len(token) > LINK_TOKEN_MAX_LENGTH:
         raise Http404
-    request.session[LINK_TOKEN_SESSION_KEY] = token
+    request.session[LINK_TOKEN_SESSION_KEY] = tokens.digest(token)
     return redirect("accounts:login-link")
 
 
@@ -145,9 +148,9 @@ def login_link(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         request.session.pop(LINK_TOKEN_SESSION_KEY, None)
         return redirect(settings.LOGIN_REDIRECT_URL)
-    token = request.session.get(LINK_TOKEN_SESSION_KEY, "")
+    token_digest = request.session.get(LINK_TOKEN_SESSION_KEY, "")
     pending = pending_login_get(request)
-    check = sign_in_link_check(token=token, pending=pending) if token else None
+    check = sign_in_link_check(token_digest=token_digest, pending=pending) if token_digest else None
     state = check.state if check else LinkState.UNKNOWN
     if state not in (LinkState.OTHER_BROWSER, LinkState.UNKNOWN) and pending.is_expired():
         # The right browser, too late: say so, rather than "open it in the same browser".
@@ -158,7 +161,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
             .filter(pk=pending.user_id, is_active=True)
             .first()
         )
-        if user is not None and sign_in_link_consume(token=token, pending=pending):
+        if user is not None and sign_in_link_consume(token_digest=token_digest, pending=pending):
             request.session.pop(LINK_TOKEN_SESSION_KEY, None)
             return pending_login_complete(request, user=user, method="email_link")
         state = LinkState.USED

@@ -90,6 +90,9 @@ def _recovery_codes_store(*, user: User, active: bool) -> list[str]:
 def totp_enrollment_start(*, user: User) -> None:
     """Begin (or begin again) enrollment: a new server-side secret and ten new recovery codes,
     all inactive until ``totp_device_confirm``. Nothing changes for the member yet."""
+    # One enrollment start at a time per member (a double click sends two): the member's row
+    # is locked for the rest of this transaction.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
     TOTPDevice.objects.filter(user=user, confirmed_at=None).delete()
     RecoveryCode.objects.filter(user=user, active=False).delete()
     if TOTPDevice.objects.filter(user=user).exists():

@@ -283,6 +283,7 @@ def recovery_codes_print(request: HttpRequest) -> HttpResponse:
 @recent_auth_required
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     services.recovery_codes_regenerate(request=request, user=request.user)
+    _factor_changed(request)
     messages.success(request, _("New recovery codes are ready. Your old codes no longer work."))
     return redirect("security:recovery-codes")
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY, pending_login_get
 from accounts.models import SignInLink
 from accounts.services import sign_in_link_consume
+from accounts.tokens import digest
 from security.models import SecurityEvent
 from tests.conftest import PASSWORD, link_from_outbox, password_step, path_of
 
@@ -143,7 +144,7 @@ def test_login_link_consumed_between_get_and_post_is_refused(client, member):
     link = link_from_outbox()
     _open(client, link)
     token = link.rstrip("/").rsplit("/", 1)[-1]
-    assert sign_in_link_consume(token=token, pending=pending_login_get(_Req(client)))
+    assert sign_in_link_consume(token_digest=digest(token), pending=pending_login_get(_Req(client)))
     response = client.post(LINK_URL)
     assert response.status_code == HTTPStatus.GONE
     assert b"already used" in response.content

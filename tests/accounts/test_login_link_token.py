@@ -5,6 +5,7 @@ from http import HTTPStatus
 from django.test import Client
 
 from accounts.models import SignInLink
+from accounts.tokens import digest
 from accounts.views import LINK_TOKEN_SESSION_KEY
 from tests.conftest import link_from_outbox, password_step, path_of, pending_nonce
 
@@ -17,7 +18,8 @@ def test_link_token_moves_token_into_session_and_redirects(client, member):
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == "/login/link/"
     assert token not in response.url
-    assert client.session[LINK_TOKEN_SESSION_KEY] == token
+    assert client.session[LINK_TOKEN_SESSION_KEY] == digest(token)
+    assert token not in str(dict(client.session.items()))  # only its digest is kept
     assert "no-store" in response.headers["Cache-Control"]
     assert SignInLink.objects.get().used_at is None
 

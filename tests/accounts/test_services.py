@@ -14,6 +14,7 @@ from accounts.services import (
     sign_in_link_consume,
     sign_in_link_issue,
 )
+from accounts.tokens import digest
 
 
 def _pending(user, nonce: str = "browser-nonce") -> PendingLogin:
@@ -55,20 +56,21 @@ def test_sign_in_link_issue_retires_older_links_of_the_user_only(member, account
     others = _token(sign_in_link_issue(user=account_admin, pending=_pending(account_admin)))
     new = _token(sign_in_link_issue(user=member, pending=_pending(member)))
     pending = _pending(member)
-    assert sign_in_link_check(token=old, pending=pending).state == LinkState.REPLACED
-    assert sign_in_link_check(token=new, pending=pending).state == LinkState.VALID
+    assert sign_in_link_check(token_digest=digest(old), pending=pending).state == LinkState.REPLACED
+    assert sign_in_link_check(token_digest=digest(new), pending=pending).state == LinkState.VALID
     assert (
-        sign_in_link_check(token=others, pending=_pending(account_admin)).state == LinkState.VALID
+        sign_in_link_check(token_digest=digest(others), pending=_pending(account_admin)).state
+        == LinkState.VALID
     )
-    assert not sign_in_link_consume(token=old, pending=pending)
+    assert not sign_in_link_consume(token_digest=digest(old), pending=pending)
 
 
 def test_sign_in_link_consume_once(member):
     pending = _pending(member)
     token = _token(sign_in_link_issue(user=member, pending=pending))
-    assert sign_in_link_consume(token=token, pending=pending)
-    assert not sign_in_link_consume(token=token, pending=pending)
-    assert sign_in_link_check(token=token, pending=pending).state == LinkState.USED
+    assert sign_in_link_consume(token_digest=digest(token), pending=pending)
+    assert not sign_in_link_consume(token_digest=digest(token), pending=pending)
+    assert sign_in_link_check(token_digest=digest(token), pending=pending).state == LinkState.USED
 
 
 @pytest.mark.parametrize("who", ["other-nonce", "other-user", "no-pending"])
@@ -80,17 +82,22 @@ def test_sign_in_link_other_browser_neither_checks_nor_consumes(member, account_
         "other-user": _pending(account_admin),
         "no-pending": None,
     }[who]
-    assert sign_in_link_check(token=token, pending=stranger).state == LinkState.OTHER_BROWSER
+    assert (
+        sign_in_link_check(token_digest=digest(token), pending=stranger).state
+        == LinkState.OTHER_BROWSER
+    )
     if stranger is not None:
-        assert not sign_in_link_consume(token=token, pending=stranger)
-    assert sign_in_link_consume(token=token, pending=pending)
+        assert not sign_in_link_consume(token_digest=digest(token), pending=stranger)
+    assert sign_in_link_consume(token_digest=digest(token), pending=pending)
 
 
 def test_sign_in_link_other_browser_learns_nothing_about_use(member):
     pending = _pending(member)
     token = _token(sign_in_link_issue(user=member, pending=pending))
-    sign_in_link_consume(token=token, pending=pending)
-    state = sign_in_link_check(token=token, pending=_pending(member, nonce="x")).state
+    sign_in_link_consume(token_digest=digest(token), pending=pending)
+    state = sign_in_link_check(
+        token_digest=digest(token), pending=_pending(member, nonce="x")
+    ).state
     assert state == LinkState.OTHER_BROWSER
 
 
@@ -98,18 +105,25 @@ def test_sign_in_link_expired_neither_checks_nor_consumes(member, clock, setting
     pending = _pending(member)
     token = _token(sign_in_link_issue(user=member, pending=pending))
     clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES)
-    assert sign_in_link_check(token=token, pending=pending).state == LinkState.EXPIRED
-    assert not sign_in_link_consume(token=token, pending=pending)
+    assert (
+        sign_in_link_check(token_digest=digest(token), pending=pending).state == LinkState.EXPIRED
+    )
+    assert not sign_in_link_consume(token_digest=digest(token), pending=pending)
     assert SignInLink.objects.get().used_at is None
 
 
 def test_sign_in_link_unknown_token(member):
-    assert sign_in_link_check(token="nope", pending=_pending(member)).state == LinkState.UNKNOWN
-    assert not sign_in_link_consume(token="nope", pending=_pending(member))
+    assert (
+        sign_in_link_check(token_digest=digest("nope"), pending=_pending(member)).state
+        == LinkState.UNKNOWN
+    )
+    assert not sign_in_link_consume(token_digest=digest("nope"), pending=_pending(member))
 
 
 def test_sign_in_link_removed_user_link_is_gone(member):
     pending = _pending(member)
     token = _token(sign_in_link_issue(user=member, pending=pending))
     member.delete()
-    assert sign_in_link_check(token=token, pending=pending).state == LinkState.UNKNOWN
+    assert (
+        sign_in_link_check(token_digest=digest(token), pending=pending).state == LinkState.UNKNOWN
+    )

@@ -104,3 +104,24 @@ def test_wrong_codes_in_parallel_never_exceed_the_limit(settings, member_with_to
     assert statuses.count(HTTPStatus.TOO_MANY_REQUESTS) >= PARALLEL - 2, statuses
     member_with_totp.refresh_from_db()
     assert member_with_totp.failed_code_count == 2
+
+
+def test_starting_enrollment_twice_at_once_is_no_error(settings, member):
+    """A double click on "Get started": both requests answer, neither with a 500, and the
+    member ends up with one enrollment in progress."""
+    from security.models import TOTPDevice
+    from tests.conftest import sign_in_with_link
+
+    first = Client(raise_request_exception=False)
+    sign_in_with_link(first, member.email)
+    clients = [first] + [_same_session(first) for _ in range(PARALLEL - 1)]
+    statuses = _race(clients, reverse("security:enroll"), {})
+    assert set(statuses) == {HTTPStatus.FOUND}, statuses
+    assert TOTPDevice.objects.filter(user=member).count() == 1
+    assert RecoveryCode.objects.filter(user=member, active=False).count() == 10
+
+
+def _same_session(client: Client) -> Client:
+    twin = Client(raise_request_exception=False)
+    twin.cookies = client.cookies
+    return twin

@@ -105,6 +105,19 @@ def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
     assert not _signed_in(elsewhere)
 
 
+def test_regenerating_recovery_codes_ends_other_sessions_not_this_one(member_with_totp):
+    here, elsewhere = Client(), Client()
+    codes = security_services.recovery_codes_list(user=member_with_totp)
+    for client, (code, _used) in zip((here, elsewhere), codes):
+        password_step(client, member_with_totp.email)
+        client.post(reverse("accounts:login-code"), {"code": code})
+        assert _signed_in(client)
+    response = here.post(reverse("security:recovery-codes-regenerate"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert _signed_in(here)
+    assert not _signed_in(elsewhere)
+
+
 def test_removing_a_member_ends_their_sessions_and_links(admin_client, member):
     signed_in = Client()
     sign_in_with_link(signed_in, member.email)

@@ -159,3 +159,49 @@ def test_admin_cannot_change_requirement_or_security_log(support_client, account
     url = reverse("admin:security_securityevent_change", args=[event.pk])
     assert support_client.get(url).status_code == HTTPStatus.OK
     assert support_client.post(url, {"kind": "sign_in"}).status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    User.objects.create_superuser("root@twofactor.test", PASSWORD)
+    client = Client()
+    sign_in_with_link(client, "root@twofactor.test")
+    return client
+
+
+def test_admin_offers_no_delete_that_skips_the_removal_service(superuser_client, member, account):
+    for url in (
+        reverse("admin:accounts_user_delete", args=[member.pk]),
+        reverse("admin:accounts_account_delete", args=[account.pk]),
+    ):
+        assert superuser_client.post(url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
+    response = superuser_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [member.pk], "post": "yes"}
+    )
+    assert User.objects.filter(pk=member.pk).exists()
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+
+
+def test_admin_cannot_change_team_role_or_identity(superuser_client, member, other_admin):
+    url = reverse("admin:accounts_user_change", args=[member.pk])
+    html = superuser_client.get(url).content.decode()
+    for field in ("account", "role", "identity"):
+        assert f'name="{field}"' not in html
+    superuser_client.post(
+        url,
+        {
+            "email": member.email,
+            "name": "Renamed",
+            "account": other_admin.account_id,
+            "role": "admin",
+            "identity": "sso",
+            "is_active": "on",
+        },
+    )
+    member.refresh_from_db()
+    assert (member.account_id, member.role, member.identity) == (
+        member.account_id,
+        User.Role.MEMBER,
+        User.Identity.PASSWORD,
+    )
+    assert member.account_id != other_admin.account_id
