@@ -4,20 +4,14 @@ them. It never shows a TOTP secret, a recovery code or a password hash."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
-from security.models import TOTPDevice
-from security.policy import Method, method_of
-
-
-def _with_factor(queryset: QuerySet[User]) -> QuerySet[User]:
-    active_app = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
-    return queryset.annotate(has_app=Exists(active_app))
+from security.policy import Method, method_of, with_second_factor
 
 
 class SecondFactorFilter(admin.SimpleListFilter):
@@ -72,7 +66,7 @@ class UserAdmin(admin.ModelAdmin):
     actions = ["remove_members", "readd_members"]
 
     def get_queryset(self, request):
-        return _with_factor(super().get_queryset(request))
+        return with_second_factor(super().get_queryset(request))
 
     @admin.display(description=_("second factor"))
     def second_factor(self, user: User) -> str:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -14,20 +13,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.decorators import account_admin_required
 from accounts.forms import AddMemberForm
 from accounts.models import User
 from accounts.ratelimits import rate, user_key
 from accounts.services import MemberError, member_invite, member_remove
 from security.events import Kind, event_record
-from security.models import TOTPDevice
-from security.policy import method_of
+from security.policy import method_of, with_second_factor
 from twofactor_site.views import StrictFormViewMixin
 
 
 def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
     account = request.user.account
-    active_app = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
-    members = account.members.filter(is_active=True).annotate(has_app=Exists(active_app))
+    members = with_second_factor(account.members.filter(is_active=True))
     rows = [(member, method_of(member, has_active_device=member.has_app)) for member in members]
     context = {"account": account, "rows": rows, "form": form, "nav": "team"}
     return render(request, "team/team.html", context, status=status)
@@ -35,11 +33,6 @@ def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> 
 
 def _member_of_a_team(request: HttpRequest) -> None:
     if request.user.account_id is None:
-        raise PermissionDenied
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not request.user.is_account_admin:
         raise PermissionDenied
 
 
@@ -54,9 +47,9 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@account_admin_required
 @ratelimit(group="invite", key=user_key, rate=rate("RATELIMIT_INVITE_USER"))
 def member_add_view(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
     form = AddMemberForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -88,8 +81,8 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@account_admin_required
 def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
-    _admin_only(request)
     member = get_object_or_404(User, pk=member_id, account=request.user.account)
     if request.method == "POST":
         removed_self = member.pk == request.user.pk

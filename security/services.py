@@ -30,12 +30,13 @@ from accounts.models import Account, User
 from security import encryption, recovery_codes, totp
 from security.events import Kind, event_build, event_record
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from security.policy import active_apps, requirement_applies
 
 # --- Reading -------------------------------------------------------------------------------
 
 
 def active_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    return active_apps().filter(user=user).first()
 
 
 def recovery_codes_remaining(*, user: User) -> int:
@@ -314,15 +315,6 @@ def totp_device_remove(*, request: HttpRequest, user: User, actor: User) -> bool
 
 
 # --- The account's requirement -------------------------------------------------------------
-
-
-def requirement_applies(user: User) -> bool:
-    """Whether the account's requirement binds this member (SSO members are exempt)."""
-    return (
-        user.account_id is not None
-        and not user.is_sso
-        and Account.objects.filter(pk=user.account_id, require_totp=True).exists()
-    )
 
 
 def requirement_set(*, request: HttpRequest, account: Account, admin: User, required: bool) -> bool:

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,13 +21,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.decorators import account_admin_required
 from accounts.forms import ReauthForm, SecondFactorCodeForm
 from accounts.login_flow import VERIFIED_AT_SESSION_KEY, safe_next
 from accounts.ratelimits import rate, user_key
 from accounts.services import user_sessions_end
 from security import services, totp
 from security.models import SecurityEvent
-from security.policy import Method, method_of
+from security.policy import Method, method_of, requirement_applies
 
 EVENTS_PER_PAGE = 25
 _REQUIRE_UNREADABLE = {
@@ -52,16 +52,6 @@ def recent_auth_required(view):
     return wrapped
 
 
-def account_admin_required(view):
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_account_admin:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _factor_changed(request: HttpRequest) -> None:
     """A factor changed: every other session of the member ends; this one goes on."""
     user_sessions_end(user=request.user)
@@ -79,7 +69,7 @@ def personal(request: HttpRequest) -> HttpResponse:
     context = {
         "method": method_of(user),
         "Method": Method,
-        "required": services.requirement_applies(user),
+        "required": requirement_applies(user),
         "events": events,
     }
     return render(request, "security/personal.html", context)
@@ -117,7 +107,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.totp_enrollment_start(user=user)
         return redirect("security:enroll-codes")
-    context = {"required": services.requirement_applies(user)}
+    context = {"required": requirement_applies(user)}
     return render(request, "security/enroll_start.html", context)
 
 
@@ -241,7 +231,7 @@ def _active_app_required(view):
 def manage(request: HttpRequest) -> HttpResponse:
     context = {
         "remaining": services.recovery_codes_remaining(user=request.user),
-        "required": services.requirement_applies(request.user),
+        "required": requirement_applies(request.user),
     }
     return render(request, "security/manage.html", context)
 
@@ -294,7 +284,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @_active_app_required
 @recent_auth_required
 def totp_remove(request: HttpRequest) -> HttpResponse:
-    required = services.requirement_applies(request.user)
+    required = requirement_applies(request.user)
     if request.method == "POST":
         if services.totp_device_remove(request=request, user=request.user, actor=request.user):
             _factor_changed(request)

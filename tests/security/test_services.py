@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from security import encryption, recovery_codes, services, totp
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from security.policy import requirement_applies
 from tests.conftest import FakeRequest, enroll_totp
 
 REQUEST = FakeRequest()
@@ -185,7 +186,7 @@ def test_recovery_codes_regenerate_replaces_all(member_with_totp):
 
 def test_totp_device_remove_refused_while_required(member_with_totp):
     Account.objects.filter(pk=member_with_totp.account_id).update(require_totp=True)
-    assert services.requirement_applies(member_with_totp)
+    assert requirement_applies(member_with_totp)
     assert not services.totp_device_remove(
         request=REQUEST, user=member_with_totp, actor=member_with_totp
     )
@@ -194,7 +195,7 @@ def test_totp_device_remove_refused_while_required(member_with_totp):
 
 def test_requirement_applies_not_to_sso_members(sso_member):
     Account.objects.filter(pk=sso_member.account_id).update(require_totp=True)
-    assert not services.requirement_applies(sso_member)
+    assert not requirement_applies(sso_member)
 
 
 def test_requirement_set_needs_the_admins_own_app(account_admin, account):
