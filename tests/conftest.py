@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accounts import emails
 from accounts.models import User
 from accounts.services import account_create, member_add
 from security import services as security_services
@@ -52,6 +53,7 @@ def _isolated(settings):
     settings.SITE_URL = "https://twofactor.example"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     yield
+    emails.wait_for_background()  # no mail queued here lands in the next test's outbox
     cache.clear()
 
 

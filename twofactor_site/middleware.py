@@ -38,24 +38,33 @@ class SecurityHeadersMiddleware:
         return response
 
 
-def _has_body(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
-    except ValueError:
-        return True
+def _content_length(request: HttpRequest) -> int | None:
+    """The body's declared length; None when Content-Length is not a number of bytes (RFC 9110
+    allows digits only: no sign, no word). Absent or empty means no body."""
+    raw = request.META.get("CONTENT_LENGTH", "").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
 
 
 class RequestShapeMiddleware:
-    """Refuse a body that is not a UTF-8 form with a clear 415 page, and give every bodiless
-    refusal from deeper down (405 from a method decorator, for one) the same clear page."""
+    """Refuse a Content-Length that is not a number with a clear 400 page, and a body that is
+    not a UTF-8 form with a clear 415 page; give every bodiless refusal from deeper down (405
+    from a method decorator, for one) the same clear page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from twofactor_site.views import error_page, unsupported_media_type
+        from twofactor_site.views import bad_request, error_page, unsupported_media_type
 
-        if request.method in BODY_METHODS and _has_body(request):
+        content_length = _content_length(request)
+        if content_length is None:
+            # Django would fail reading it (a 500): refuse the request as unreadable instead.
+            return bad_request(request, None)
+        if request.method in BODY_METHODS and content_length > 0:
             charset = request.content_params.get("charset", "").strip().lower()
             if request.content_type not in FORM_CONTENT_TYPES or charset not in FORM_CHARSETS:
                 return unsupported_media_type(request)
@@ -71,4 +80,6 @@ class RequestShapeMiddleware:
             page = error_page(request, response.status_code)
             response.content = page.content
             response.headers["Content-Type"] = page.headers["Content-Type"]
+            # CommonMiddleware, further in, measured the empty body: measure the page.
+            response.headers["Content-Length"] = str(len(response.content))
         return response

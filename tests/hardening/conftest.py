@@ -206,9 +206,12 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for Django's backend: EHLO, MAIL, RCPT, DATA, QUIT; or a 554 to all."""
+    """Just enough SMTP for Django's backend: EHLO, MAIL, RCPT, DATA, QUIT; or a 554 to all.
+    Each reply waits the server's ``delay`` first, as a distant or busy mail server does."""
 
     def _say(self, line: str) -> None:
+        if self.server.delay:
+            time.sleep(self.server.delay)
         self.wfile.write((line + "\r\n").encode())
 
     def handle(self) -> None:
@@ -248,9 +251,10 @@ class PrivateSMTP(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, *, refuse: bool = False) -> None:
+    def __init__(self, *, refuse: bool = False, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), _SMTPHandler)
         self.refuse = refuse
+        self.delay = delay
         self.messages: list[str] = []
         self.port = self.server_address[1]
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
