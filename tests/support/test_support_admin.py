@@ -205,3 +205,9 @@ def test_admin_cannot_change_team_role_or_identity(superuser_client, member, oth
         User.Identity.PASSWORD,
     )
     assert member.account_id != other_admin.account_id
+
+
+def test_staff_without_a_team_are_not_offered_the_team_page(support_client):
+    html = support_client.get(reverse("home")).content.decode()
+    assert reverse("accounts:team") not in html
+    assert reverse("admin:index") in html
