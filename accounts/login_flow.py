@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -47,10 +48,19 @@ class PendingLogin:
     nonce: str
     started: float
     next_url: str
+    # The user's session auth hash when the password was checked: it covers the password and
+    # the security stamp, so a password reset or a factor change since then voids this login.
+    auth_hash: str
 
     def is_expired(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
         return now - self.started > settings.TWOFACTOR_PENDING_LOGIN_MINUTES * 60
+
+    def is_still_for(self, user: User) -> bool:
+        """Nothing about ``user``'s credentials changed since the password step."""
+        return user.pk == self.user_id and constant_time_compare(
+            self.auth_hash, user.get_session_auth_hash()
+        )
 
     @property
     def step_url_name(self) -> str:
@@ -78,6 +88,7 @@ def pending_login_start(
         nonce=secrets.token_urlsafe(32),
         started=time.time(),
         next_url=safe_next(request, next_url),
+        auth_hash=user.get_session_auth_hash(),
     )
     request.session[PENDING_LOGIN_SESSION_KEY] = asdict(pending)
     return pending
@@ -95,6 +106,17 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
 
 def pending_login_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
+
+
+def pending_login_void(request: HttpRequest) -> HttpResponse:
+    """The member's password or factors changed (or they were removed) after this browser
+    entered the password: that password step no longer counts."""
+    pending_login_clear(request)
+    messages.warning(
+        request,
+        _("Your sign-in security changed since you entered your password. Please sign in again."),
+    )
+    return redirect("accounts:login")
 
 
 def pending_login_complete(
@@ -137,9 +159,8 @@ def pending_login_required(stage: Stage):
                 # the code step then needs no query of its own for either (its budget is 5).
                 users = users.annotate(recovery_codes_unused=recovery_codes_unused_subquery())
             user = users.filter(pk=pending.user_id, is_active=True).first()
-            if user is None:
-                pending_login_clear(request)
-                return redirect("accounts:login")
+            if user is None or not pending.is_still_for(user):
+                return pending_login_void(request)
             request.pending_login = pending
             request.pending_user = user
             return view(request, *args, **kwargs)

@@ -12,6 +12,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts.emails import email_send_later
 from accounts.forms import PasswordResetForm
 from accounts.ratelimits import post_email_key, rate
+from accounts.services import user_sessions_end
 from security.events import Kind, event_record
 from twofactor_site.net import client_ip_key
 from twofactor_site.views import StrictFormViewMixin
@@ -67,6 +68,9 @@ class PasswordResetConfirmView(StrictFormViewMixin, auth_views.PasswordResetConf
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The new password already voids sessions and pending logins (it is in their auth
+        # hash); sign-in links sent for the old one go too.
+        user_sessions_end(user=form.user)
         event_record(
             kind=Kind.PASSWORD_RESET, request=self.request, user=form.user, actor=form.user
         )

@@ -99,10 +99,16 @@ def sign_in_link_consume(*, token_digest: str, pending: PendingLogin) -> bool:
 
 
 def user_sessions_end(*, user: User) -> None:
-    """End every session of ``user`` at its next request: the security stamp is part of each
-    session's auth hash. The caller re-attaches the current session if it should survive."""
+    """End every session and pending login of ``user`` at its next request (the security stamp
+    is part of each one's auth hash) and retire their unused sign-in links. The caller
+    re-attaches the current session if it should survive."""
     user.security_stamp = new_security_stamp()
     User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
+    # Pending logins die with the stamp (their auth hash no longer matches); their emailed
+    # links go too, so nothing sent before the change still works.
+    SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(
+        retired_at=timezone.now()
+    )
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from accounts.login_flow import (
     pending_login_get,
     pending_login_required,
     pending_login_start,
+    pending_login_void,
     safe_next,
 )
 from accounts.models import User
@@ -161,7 +162,9 @@ def login_link(request: HttpRequest) -> HttpResponse:
             .filter(pk=pending.user_id, is_active=True)
             .first()
         )
-        if user is not None and sign_in_link_consume(token_digest=token_digest, pending=pending):
+        if user is None or not pending.is_still_for(user):
+            return pending_login_void(request)
+        if sign_in_link_consume(token_digest=token_digest, pending=pending):
             request.session.pop(LINK_TOKEN_SESSION_KEY, None)
             return pending_login_complete(request, user=user, method="email_link")
         state = LinkState.USED

@@ -19,7 +19,12 @@ from accounts.tokens import digest
 
 def _pending(user, nonce: str = "browser-nonce") -> PendingLogin:
     return PendingLogin(
-        user_id=user.pk, stage=Stage.EMAIL_LINK.value, nonce=nonce, started=time.time(), next_url=""
+        user_id=user.pk,
+        stage=Stage.EMAIL_LINK.value,
+        nonce=nonce,
+        started=time.time(),
+        next_url="",
+        auth_hash=user.get_session_auth_hash(),
     )
 
 

@@ -3,6 +3,7 @@ sessions that a factor change, a removal or a password reset must end."""
 
 from __future__ import annotations
 
+import re
 import time
 from http import HTTPStatus
 
@@ -14,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from security import services as security_services
-from tests.conftest import current_code, password_step, sign_in_with_link
+from tests.conftest import current_code, link_from_outbox, password_step, path_of, sign_in_with_link
 
 HOME = reverse("home")
 
@@ -153,3 +154,49 @@ def test_logout_ends_the_session_on_the_server(member):
     replay = Client()
     replay.cookies["sessionid"] = stolen
     assert not _signed_in(replay)
+
+
+def test_a_pending_link_login_dies_when_the_member_adds_an_app(member):
+    """Browser B holds a password step and its emailed link; meanwhile the member, signed in
+    in browser A, turns on an authenticator app. B's link must not sign anyone in."""
+    here = Client()
+    sign_in_with_link(here, member.email)
+    elsewhere = Client()
+    password_step(elsewhere, member.email)
+    link = path_of(link_from_outbox())
+    here.post(reverse("security:enroll"))
+    device = security_services.enrollment_device(user=member)
+    code = current_code(security_services.device_secret(device))
+    assert here.post(reverse("security:enroll-app"), {"code": code}).status_code == HTTPStatus.FOUND
+
+    elsewhere.get(link)
+    elsewhere.post(reverse("accounts:login-link"))
+    assert not _signed_in(elsewhere)
+    assert _signed_in(here)
+
+
+def test_a_pending_code_login_dies_with_a_password_reset(member_with_totp):
+    """Browser B passed the password step with the old password; the owner resets it. B's
+    right code must not sign in with the old password."""
+    from django.core import mail
+
+    from accounts import emails
+
+    attacker = Client()
+    assert password_step(attacker, member_with_totp.email).url == reverse("accounts:login-code")
+    owner = Client()
+    owner.post(reverse("accounts:password-reset"), {"email": member_with_totp.email})
+    emails.wait_for_background()
+    reset = path_of(
+        re.search(r"https?://\S+/password-reset/\S+/\S+/", mail.outbox[-1].body).group(0)
+    )
+    form = owner.get(reset, follow=True).redirect_chain[-1][0]
+    new = "a completely new passphrase"
+    owner.post(form, {"new_password1": new, "new_password2": new})
+
+    response = attacker.post(
+        reverse("accounts:login-code"), {"code": current_code(member_with_totp.totp_secret)}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url == reverse("accounts:login")
+    assert not _signed_in(attacker)
