@@ -8,9 +8,8 @@ class SecurityEventAdmin(admin.ModelAdmin):
     """Read-only: the log is evidence."""
 
     list_display = ["created_at", "kind", "user_email", "actor_email", "account", "ip"]
-    list_filter = ["kind", "account"]
+    list_filter = ["kind", "account", "created_at"]
     search_fields = ["user_email", "actor_email", "ip"]
-    date_hierarchy = "created_at"
     list_select_related = ["account"]
 
     def has_add_permission(self, request):

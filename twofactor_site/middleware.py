@@ -34,6 +34,8 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # Also on answers that never reach XFrameOptionsMiddleware (an early 400 or 415).
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
@@ -49,6 +51,12 @@ def _content_length(request: HttpRequest) -> int | None:
     return int(raw)
 
 
+def _query_items(request: HttpRequest):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
+
+
 class RequestShapeMiddleware:
     """Refuse a Content-Length that is not a number with a clear 400 page, and a body that is
     not a UTF-8 form with a clear 415 page; give every bodiless refusal from deeper down (405
@@ -60,6 +68,9 @@ class RequestShapeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from twofactor_site.views import bad_request, error_page, unsupported_media_type
 
+        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
+            # No field of ours takes a NUL, and PostgreSQL cannot store one (a 500 otherwise).
+            return bad_request(request, None)
         content_length = _content_length(request)
         if content_length is None:
             # Django would fail reading it (a 500): refuse the request as unreadable instead.

@@ -7,7 +7,7 @@ import sys
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -17,14 +17,17 @@ try:  # both are installed with django-redis; the names differ between versions
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
+    # Out of reach, not wrong: the connection to Redis or PostgreSQL failed. (A value the
+    # database refuses is the request's fault: see server_error.)
     SERVICE_ERRORS: tuple[type[BaseException], ...] = (
         ConnectionInterrupted,
         RedisConnectionError,
         RedisTimeoutError,
-        DatabaseError,
+        OperationalError,
+        InterfaceError,
     )
 except ImportError:  # pragma: no cover
-    SERVICE_ERRORS = (DatabaseError,)
+    SERVICE_ERRORS = (OperationalError, InterfaceError)
 
 
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -116,6 +119,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
         response.headers["Retry-After"] = "30"
         return response
+    if isinstance(error, (DataError, OverflowError)):
+        # A value the database or Python cannot hold (a number out of range in a query
+        # string, such as an admin filter's year 2147483648): the request is at fault, so it
+        # is a 400, as for any other unreadable input.
+        return bad_request(request, error)
     return _page(
         request, 500, _("Something went wrong"), _("It's not you, it's us. Please try again.")
     )
