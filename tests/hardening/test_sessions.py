@@ -93,13 +93,19 @@ def test_adding_the_app_ends_other_sessions_not_this_one(member):
     assert not _signed_in(elsewhere)
 
 
-def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
+def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
+    """The member signed in twice, each time with one of their recovery codes."""
     here, elsewhere = Client(), Client()
     codes = security_services.recovery_codes_list(user=member_with_totp)
     for client, (code, _used) in zip((here, elsewhere), codes):
         password_step(client, member_with_totp.email)
         client.post(reverse("accounts:login-code"), {"code": code})
         assert _signed_in(client)
+    return here, elsewhere
+
+
+def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
+    here, elsewhere = _two_code_sessions(member_with_totp)
     response = here.post(reverse("security:totp-remove"))
     assert response.status_code == HTTPStatus.FOUND
     assert _signed_in(here)
@@ -107,12 +113,7 @@ def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
 
 
 def test_regenerating_recovery_codes_ends_other_sessions_not_this_one(member_with_totp):
-    here, elsewhere = Client(), Client()
-    codes = security_services.recovery_codes_list(user=member_with_totp)
-    for client, (code, _used) in zip((here, elsewhere), codes):
-        password_step(client, member_with_totp.email)
-        client.post(reverse("accounts:login-code"), {"code": code})
-        assert _signed_in(client)
+    here, elsewhere = _two_code_sessions(member_with_totp)
     response = here.post(reverse("security:recovery-codes-regenerate"))
     assert response.status_code == HTTPStatus.FOUND
     assert _signed_in(here)
