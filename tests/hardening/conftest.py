@@ -26,18 +26,6 @@ PYTHON = sys.executable
 CSRF_SECRET = "a" * 16 + "B" * 16  # a well-formed 32-character CSRF secret
 
 
-def is_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-
-def is_redis() -> bool:
-    return settings.CACHES["default"]["BACKEND"].startswith("django_redis")
-
-
-# SQLite serialises every write, so a race cannot happen there (see tests/conftest.py).
-postgres_only = pytest.mark.postgres
-
-
 def production_env(**extra: str) -> dict[str, str]:
     """The environment of a production process: no debug, real secrets, HTTPS site."""
     env = {

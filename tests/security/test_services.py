@@ -212,9 +212,6 @@ def test_requirement_set_needs_the_admins_own_app(account_admin, account):
 # --- Races: two requests with one code, exactly one success (PostgreSQL) ---------------------
 
 
-postgres_only = pytest.mark.postgres  # parallel transactions (see tests/conftest.py)
-
-
 def _race(target, n: int = 2) -> list:
     barrier = threading.Barrier(n)
     results = [None] * n
@@ -234,7 +231,6 @@ def _race(target, n: int = 2) -> list:
     return results
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_same_totp_code_one_success(member_with_totp):
@@ -250,7 +246,6 @@ def test_second_factor_verify_parallel_same_totp_code_one_success(member_with_to
     assert results.count(True) == 1
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_same_recovery_code_one_success(member_with_totp):
@@ -267,7 +262,6 @@ def test_second_factor_verify_parallel_same_recovery_code_one_success(member_wit
     assert services.recovery_codes_remaining(user=member_with_totp) == 9
 
 
-@postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_failures_all_counted(member_with_totp, settings):
