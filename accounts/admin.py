@@ -4,6 +4,8 @@ them. It never shows a TOTP secret, a recovery code or a password hash."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,7 @@ from django.utils.translation import ngettext
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
 from security.policy import Method, method_of, with_second_factor
+from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
 
 class SecondFactorFilter(admin.SimpleListFilter):
@@ -32,7 +35,7 @@ class SecondFactorFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ["email", "name", "account", "role", "identity", "second_factor", "last_login"]
     list_filter = ["account", "role", "identity", SecondFactorFilter, "is_staff", "is_active"]
     search_fields = ["email", "name", "account__name"]
@@ -142,7 +145,7 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "require_totp", "member_count", "created_at"]
     list_filter = ["require_totp"]
     search_fields = ["name", "members__email"]
@@ -160,3 +163,13 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, account: Account) -> int:
         return account.member_total
+
+
+# Django's own Group admin, with the same guard: ``?user__password__startswith=`` from the
+# groups list must be refused like any other lookup the page does not offer.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(OfferedLookupsOnlyMixin, auth_admin.GroupAdmin):
+    pass

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from security.models import SecurityEvent
+from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     """Read-only: the log is evidence."""
 
     list_display = ["created_at", "kind", "user_email", "actor_email", "account", "ip"]

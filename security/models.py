@@ -73,6 +73,7 @@ class SecurityEvent(models.Model):
         PASSWORD_RESET = "password_reset", _("Password reset")
         PASSWORD_SET = "password_set", _("Password set from an invitation")
         SIGN_OUT = "sign_out", _("Signed out")
+        ADMIN_LOOKUP_REFUSED = "admin_lookup_refused", _("Admin filter refused")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
