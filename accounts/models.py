@@ -109,6 +109,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = normalize_email(self.email)
 
+    def save(self, *args, **kwargs) -> None:
+        # A new password on an existing member, however it was set (a reset, an invitation,
+        # Django's changepassword, a shell): accounts.passwords.password_changed ends their
+        # other sessions, links and pending logins, logs it and emails them. A hash upgraded
+        # at sign-in is not a new password (Django clears _password for it).
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.passwords import password_changed as password_changed_aftermath
+
+            password_changed_aftermath(user=self)
+
     def get_full_name(self) -> str:
         return self.name or self.email
 

@@ -11,9 +11,10 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.emails import email_send_later
 from accounts.forms import PasswordResetForm
+from accounts.passwords import password_change_describe
 from accounts.ratelimits import post_email_key, rate
-from accounts.services import user_sessions_end
-from security.events import Kind, event_record
+from accounts.tokens import password_reset_tokens
+from security.events import Kind
 from twofactor_site.net import client_ip_key
 from twofactor_site.views import StrictFormViewMixin
 
@@ -51,6 +52,7 @@ class PasswordResetView(StrictFormViewMixin, auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     form_class = _PasswordResetForm
     success_url = reverse_lazy("accounts:password-reset-done")
+    token_generator = password_reset_tokens
 
     def form_valid(self, form):
         self.extra_email_context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
@@ -65,16 +67,13 @@ class PasswordResetConfirmView(StrictFormViewMixin, auth_views.PasswordResetConf
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
     post_reset_login = False
+    token_generator = password_reset_tokens
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        # The new password already voids sessions and pending logins (it is in their auth
-        # hash); sign-in links sent for the old one go too.
-        user_sessions_end(user=form.user)
-        event_record(
-            kind=Kind.PASSWORD_RESET, request=self.request, user=form.user, actor=form.user
-        )
-        return response
+        # Saving the password ends sessions, links and pending logins, logs and emails
+        # (accounts.passwords); this says it was a reset, by whoever held the link.
+        password_change_describe(form.user, kind=Kind.PASSWORD_RESET, request=self.request)
+        return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

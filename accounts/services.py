@@ -7,7 +7,6 @@ from datetime import timedelta
 from enum import Enum
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -182,7 +181,7 @@ def member_invite(
     context = {"account": account, "by": by, "member": member, "sso": member.is_sso}
     if not member.is_sso:
         uid = urlsafe_base64_encode(force_bytes(member.pk))
-        token = default_token_generator.make_token(member)
+        token = tokens.invitation_tokens.make_token(member)
         context["url"] = settings.SITE_URL + reverse("accounts:invite-accept", args=[uid, token])
     sent = email_send(to=[member.email], name="invitation", context=context)
     return member, sent

@@ -16,9 +16,11 @@ from django_ratelimit.decorators import ratelimit
 from accounts.decorators import account_admin_required
 from accounts.forms import AddMemberForm
 from accounts.models import User
+from accounts.passwords import password_change_describe
 from accounts.ratelimits import rate, user_key
 from accounts.services import MemberError, member_invite, member_remove
-from security.events import Kind, event_record
+from accounts.tokens import invitation_tokens
+from security.events import Kind
 from security.policy import method_of, with_second_factor
 from twofactor_site.views import StrictFormViewMixin
 
@@ -107,11 +109,11 @@ class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView)
     success_url = reverse_lazy("accounts:invite-done")
     post_reset_login = False
     reset_url_token = "set-password"
+    token_generator = invitation_tokens
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        event_record(kind=Kind.PASSWORD_SET, request=self.request, user=form.user, actor=form.user)
-        return response
+        password_change_describe(form.user, kind=Kind.PASSWORD_SET, request=self.request)
+        return super().form_valid(form)
 
 
 class InviteDoneView(auth_views.PasswordResetCompleteView):

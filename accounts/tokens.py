@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import secrets
 
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+
 TOKEN_BYTES = 32  # 256 bits: unguessable within any link lifetime
 
 
@@ -24,3 +26,22 @@ def digest(value: str) -> str:
 
 def digests_match(value: str, expected_digest: str) -> bool:
     return hmac.compare_digest(digest(value), expected_digest)
+
+
+# --- Set-password links: one generator per job ----------------------------------------------
+# Django's tokens are an HMAC over the user's state (password hash, last login) keyed by
+# SECRET_KEY and a salt. Two jobs with one salt would make a reset link a valid invitation and
+# the other way round (and Django's PasswordResetConfirmView keeps either under the same
+# session key): each job has its own salt, so a token made for one fails the other's check.
+
+
+class _PasswordResetTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "twofactor.accounts.tokens.password-reset"
+
+
+class _InvitationTokenGenerator(PasswordResetTokenGenerator):
+    key_salt = "twofactor.accounts.tokens.invitation"
+
+
+password_reset_tokens = _PasswordResetTokenGenerator()
+invitation_tokens = _InvitationTokenGenerator()

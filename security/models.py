@@ -72,6 +72,7 @@ class SecurityEvent(models.Model):
         MEMBER_READDED = "member_readded", _("Member removed and added again")
         PASSWORD_RESET = "password_reset", _("Password reset")
         PASSWORD_SET = "password_set", _("Password set from an invitation")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
         SIGN_OUT = "sign_out", _("Signed out")
         ADMIN_LOOKUP_REFUSED = "admin_lookup_refused", _("Admin filter refused")
 

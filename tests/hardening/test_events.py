@@ -7,7 +7,6 @@ import datetime
 import json
 from http import HTTPStatus
 
-from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
+from accounts.tokens import password_reset_tokens
 from security import services as security_services
 from security.models import SecurityEvent
 from tests.conftest import PASSWORD, current_code, link_from_outbox, path_of
@@ -202,7 +202,7 @@ def test_member_added_removed_and_readded_recorded(account_admin):
 def test_password_reset_recorded(member):
     client = browser_at()
     uid = urlsafe_base64_encode(force_bytes(member.pk))
-    token = default_token_generator.make_token(member)
+    token = password_reset_tokens.make_token(member)
     form = client.get(reverse("accounts:password-reset-confirm", args=[uid, token]))
     client.post(form.url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert_recorded(the_event(Kind.PASSWORD_RESET), user=member, actor=member, secrets=(token,))

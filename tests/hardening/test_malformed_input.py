@@ -13,7 +13,6 @@ from http import HTTPStatus
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -60,7 +59,10 @@ def _signed_in_with_code(user) -> Client:
 
 def _confirm_path(client: Client, route: str, user) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    from accounts.tokens import invitation_tokens, password_reset_tokens
+
+    generator = invitation_tokens if route == "accounts:invite-accept" else password_reset_tokens
+    token = generator.make_token(user)
     response = client.get(reverse(route, args=[uid, token]))
     assert response.status_code == HTTPStatus.FOUND, response
     return response.url

@@ -8,12 +8,12 @@ import time
 from http import HTTPStatus
 
 import pytest
-from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.tokens import password_reset_tokens
 from security import services as security_services
 from tests.conftest import current_code, link_from_outbox, password_step, path_of, sign_in_with_link
 
@@ -138,7 +138,7 @@ def test_password_reset_ends_every_session(member):
     resetting = Client()
     member.refresh_from_db()  # the token covers last_login, which signing in changed
     uid = urlsafe_base64_encode(force_bytes(member.pk))
-    token = default_token_generator.make_token(member)
+    token = password_reset_tokens.make_token(member)
     form = resetting.get(reverse("accounts:password-reset-confirm", args=[uid, token]))
     new = "another long passphrase 7"
     done = resetting.post(form.url, {"new_password1": new, "new_password2": new})

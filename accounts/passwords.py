@@ -1,0 +1,58 @@
+"""What follows a new password, however it was set.
+
+Every way a password is set (a reset link, an invitation, Django's ``changepassword``, a
+shell) ends in ``User.save``, which calls ``password_changed``: the member's other sessions
+and pending logins end (the security stamp rotates; both carry it in their auth hash), their
+unused sign-in links are retired, the change is logged and the member is emailed how to get
+help if it was not them (ASVS 2.2.3). A view that knows more (a reset, an invitation, and
+from which request) says so first with ``password_change_describe``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.emails import email_send
+from accounts.models import User
+from accounts.services import user_sessions_end
+from security.events import Kind, event_record
+
+_CHANGE_ATTR = "_twofactor_password_change"
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    kind: str = Kind.PASSWORD_CHANGED
+    request: HttpRequest | None = None
+
+
+def password_change_describe(user: User, *, kind: str, request: HttpRequest) -> None:
+    """How the next password saved on this ``user`` instance is being set: ``kind`` is the
+    event to record, ``request`` the browser that did it (its holder is the actor)."""
+    setattr(user, _CHANGE_ATTR, PasswordChange(kind=kind, request=request))
+
+
+def password_changed(*, user: User) -> None:
+    """The aftermath of a new password on ``user`` (called by ``User.save``)."""
+    change = getattr(user, _CHANGE_ATTR, None) or PasswordChange()
+    setattr(user, _CHANGE_ATTR, None)
+    user_sessions_end(user=user)
+    event_record(
+        kind=change.kind,
+        request=change.request,
+        user=user,
+        # Whoever held the link or the invitation; unknown for a command or a shell.
+        actor=user if change.request is not None else None,
+    )
+    email_send(
+        to=[user.email],
+        name="password-changed",
+        context={
+            "user": user,
+            "invitation": change.kind == Kind.PASSWORD_SET,
+            "support_email": settings.SUPPORT_EMAIL,
+        },
+    )
