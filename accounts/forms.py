@@ -7,7 +7,6 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, normalize_email
-from security import recovery_codes, totp
 
 
 class LoginForm(forms.Form):
@@ -40,38 +39,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
 
 
-class SecondFactorCodeForm(forms.Form):
-    """One field for a 6-digit code or a recovery code; the service decides which."""
-
-    code = forms.CharField(
-        label=_("Authentication code"),
-        max_length=64,
-        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autofocus": True,
-                "autocapitalize": "off",
-                "spellcheck": "false",
-            }
-        ),
-    )
-
-    def clean_code(self) -> str:
-        raw = self.cleaned_data["code"]
-        getlist = getattr(self.data, "getlist", None)
-        if getlist is not None and len(getlist(self.add_prefix("code"))) > 1:
-            # Two values for one field: refuse rather than silently try the last one.
-            raise forms.ValidationError(_("Enter one code."), code="multiple")
-        if totp.normalize_code(raw) is None and recovery_codes.normalize(raw) is None:
-            raise forms.ValidationError(
-                _("Enter the 6-digit code from your app (digits 0-9 only), or a recovery code."),
-                code="format",
-            )
-        return raw
-
-
 class AddMemberForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
@@ -84,14 +51,3 @@ class AddMemberForm(forms.Form):
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
-
-
-class ReauthForm(forms.Form):
-    """Prove it is you again: your password or a current code from your app."""
-
-    secret = forms.CharField(
-        label=_("Password or authentication code"),
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )

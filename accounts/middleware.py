@@ -10,16 +10,18 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
-from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY, pending_login_get
+from accounts import stages
+from accounts.login_flow import pending_login_get
+from accounts.presence import SIGNED_IN_AT_SESSION_KEY
 
-# What a browser holding a pending login may reach: its second step and the way out.
+# What a browser holding a pending login may reach besides the pages of every second step
+# (accounts.stages.step_url_names): the email link's and the way out.
 PENDING_LOGIN_URL_NAMES = frozenset(
     {
         "accounts:login-email-sent",
         "accounts:login-resend",
         "accounts:login-link-token",
         "accounts:login-link",
-        "accounts:login-code",
         "accounts:login-cancel",
         "accounts:logout",
     }
@@ -39,6 +41,7 @@ class PendingLoginMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.allowed = PENDING_LOGIN_URL_NAMES | stages.step_url_names()
 
     def __call__(self, request):
         if not request.user.is_authenticated:
@@ -49,9 +52,9 @@ class PendingLoginMiddleware:
             if (
                 pending is not None
                 and not pending.is_expired()
-                and url_name(request.path_info) not in PENDING_LOGIN_URL_NAMES
+                and url_name(request.path_info) not in self.allowed
             ):
-                return redirect(pending.step_url_name)
+                return redirect(stages.step_url_name(pending))
         return self.get_response(request)
 
 

@@ -9,13 +9,12 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
 
-from accounts.emails import email_send_later
 from accounts.forms import PasswordResetForm
 from accounts.passwords import password_change_describe
-from accounts.ratelimits import post_email_key, rate
 from accounts.tokens import password_reset_tokens
 from security.events import Kind
-from twofactor_site.net import client_ip_key
+from twofactor_site.mail import email_send_later
+from twofactor_site.ratelimits import client_ip_key, post_email_key, rate
 from twofactor_site.views import StrictFormViewMixin
 
 

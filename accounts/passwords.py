@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.emails import email_send
 from accounts.models import User
 from accounts.services import user_sessions_end
 from security.events import Kind, event_record
+from twofactor_site.mail import email_send
 
 _CHANGE_ATTR = "_twofactor_password_change"
 

@@ -17,11 +17,11 @@ from accounts.decorators import account_admin_required
 from accounts.forms import AddMemberForm
 from accounts.models import User
 from accounts.passwords import password_change_describe
-from accounts.ratelimits import rate, user_key
 from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
 from security.events import Kind
 from security.policy import method_of, with_second_factor
+from twofactor_site.ratelimits import rate, user_key
 from twofactor_site.views import StrictFormViewMixin
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import password_views, team_views, views
+from accounts import password_views, stages, team_views, views
 
 app_name = "accounts"
 
@@ -11,7 +11,6 @@ urlpatterns = [
     path("login/cancel/", views.login_cancel, name="login-cancel"),
     path("login/link/", views.login_link, name="login-link"),
     path("login/link/<str:token>/", views.login_link_token, name="login-link-token"),
-    path("login/code/", views.login_code, name="login-code"),
     path("logout/", views.logout_view, name="logout"),
     path("password-reset/", password_views.PasswordResetView.as_view(), name="password-reset"),
     path(
@@ -36,4 +35,6 @@ urlpatterns = [
     ),
     path("invite/<uidb64>/<token>/", team_views.InviteAcceptView.as_view(), name="invite-accept"),
     path("invite/done/", team_views.InviteDoneView.as_view(), name="invite-done"),
+    # Each second step's own pages, as its factor registered them (accounts.stages).
+    *stages.step_urlpatterns(),
 ]

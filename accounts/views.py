@@ -1,4 +1,5 @@
-"""Signing in: password, then the emailed link or a code; signing out; the home page."""
+"""Signing in: the password, then the second step accounts.stages names (the emailed link
+is the login's own; a factor's step is its own view); signing out; the home page."""
 
 from __future__ import annotations
 
@@ -9,36 +10,32 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from accounts import tokens
-from accounts.emails import email_send
-from accounts.forms import LoginForm, SecondFactorCodeForm
+from accounts import stages, tokens
+from accounts.forms import LoginForm
 from accounts.login_flow import (
-    Stage,
     pending_login_clear,
     pending_login_complete,
     pending_login_get,
-    pending_login_required,
     pending_login_start,
     pending_login_void,
-    safe_next,
+    pending_user_key,
 )
 from accounts.models import User
-from accounts.ratelimits import pending_user_key, post_email_key, rate
-from accounts.services import (
+from accounts.sign_in_links import (
     LinkState,
     sign_in_link_check,
     sign_in_link_consume,
     sign_in_link_issue,
 )
 from security.events import Kind, event_record
-from security.services import active_device, is_locked, is_locked_for_good, second_factor_verify
-from twofactor_site.net import browser_summary, client_ip, client_ip_key
+from twofactor_site.mail import email_send
+from twofactor_site.net import browser_summary, client_ip, safe_next
+from twofactor_site.ratelimits import client_ip_key, post_email_key, rate
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
 # session (SECURITY.md: only a hash of anything secret is kept server-side).
@@ -71,12 +68,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> HttpResponse:
-    stage = Stage.CODE if active_device(user) else Stage.EMAIL_LINK
-    pending = pending_login_start(request, user=user, stage=stage, next_url=next_url)
-    if stage == Stage.CODE:
-        return redirect("accounts:login-code")
-    _link_send(request, user=user, pending=pending)
-    return redirect("accounts:login-email-sent")
+    step = stages.step_for(user)
+    pending = pending_login_start(request, user=user, stage=step.key, next_url=next_url)
+    if step is stages.EMAIL_LINK:
+        _link_send(request, user=user, pending=pending)
+    return redirect(step.url_name)
 
 
 def _link_send(request: HttpRequest, *, user: User, pending) -> bool:
@@ -102,7 +98,7 @@ def _link_send(request: HttpRequest, *, user: User, pending) -> bool:
 
 @require_GET
 @never_cache
-@pending_login_required(Stage.EMAIL_LINK)
+@stages.step_required(stages.EMAIL_LINK.key)
 def login_email_sent(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -115,7 +111,7 @@ def login_email_sent(request: HttpRequest) -> HttpResponse:
 @never_cache
 @ratelimit(group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND_IP"))
 @ratelimit(group="resend-user", key=pending_user_key, rate=rate("RATELIMIT_RESEND"))
-@pending_login_required(Stage.EMAIL_LINK)
+@stages.step_required(stages.EMAIL_LINK.key)
 def login_resend(request: HttpRequest) -> HttpResponse:
     if _link_send(request, user=request.pending_user, pending=request.pending_login):
         messages.success(request, _("We sent a new link. Links sent earlier no longer work."))
@@ -176,48 +172,6 @@ def login_link(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/login_link.html", {"state": state.value}, status=status)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-@require_http_methods(["GET", "POST"])
-@sensitive_post_parameters("code")
-@never_cache
-@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
-@pending_login_required(Stage.CODE)
-def login_code(request: HttpRequest) -> HttpResponse:
-    user = request.pending_user
-    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        result = second_factor_verify(request=request, user=user, raw=form.cleaned_data["code"])
-        if result.ok:
-            if result.method == "recovery_code":
-                _recovery_code_message(request, result.remaining_codes)
-            return pending_login_complete(
-                request, user=user, method=result.method, events=result.events
-            )
-        form.add_error("code", _("That code didn't work. Check your app and try again."))
-    locked = is_locked(user)
-    if locked:
-        form.errors.pop("code", None)
-    context = {
-        "form": form,
-        "locked": locked,
-        "locked_for_good": locked and is_locked_for_good(user),
-        "support_email": settings.SUPPORT_EMAIL,
-    }
-    status = 429 if locked else (400 if form.errors else 200)
-    return render(request, "accounts/login_code.html", context, status=status)
-
-
-def _recovery_code_message(request: HttpRequest, remaining: int) -> None:
-    text = ngettext(
-        "You signed in with a recovery code. You have %(n)d recovery code left.",
-        "You signed in with a recovery code. You have %(n)d recovery codes left.",
-        remaining,
-    ) % {"n": remaining}
-    if remaining <= settings.TWOFACTOR_RECOVERY_CODES_LOW:
-        messages.warning(request, text + " " + _("Generate new ones in your personal settings."))
-    else:
-        messages.info(request, text)
 
 
 @require_POST

@@ -1,14 +1,18 @@
-"""Who uses which second factor, and who must enroll."""
+"""Who uses which second factor, who must enroll, and the team's requirement."""
 
 from __future__ import annotations
 
 from enum import Enum
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts import stages
 from accounts.models import Account, User
+from security.events import Kind, event_record
 from security.models import TOTPDevice
+from twofactor_site.mail import email_send
 
 
 class Method(str, Enum):
@@ -56,5 +60,30 @@ def requirement_applies(user: User) -> bool:
 
 
 def must_enroll(user: User) -> bool:
-    """A signed-in member whose account requires the app and who has none yet."""
-    return requirement_applies(user) and method_of(user) != Method.TOTP
+    """A signed-in member whose account requires a factor it accepts, and who has none yet."""
+    return requirement_applies(user) and not stages.meets_requirement(user)
+
+
+def requirement_set(*, request: HttpRequest, account: Account, admin: User, required: bool) -> bool:
+    """Turn the team requirement on or off. Turning it on needs a factor it accepts on the
+    admin's own account."""
+    if required and not stages.meets_requirement(admin):
+        return False
+    changed = (
+        Account.objects.filter(pk=account.pk)
+        .exclude(require_totp=required)
+        .update(require_totp=required)
+    )
+    account.require_totp = required
+    if changed:
+        kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
+        event_record(kind=kind, request=request, user=admin, actor=admin, account=account)
+        if required:
+            recipients = list(
+                account.members.filter(is_active=True).values_list("email", flat=True)
+            )
+            for email in recipients:
+                email_send(
+                    to=[email], name="requirement-on", context={"account": account, "admin": admin}
+                )
+    return True

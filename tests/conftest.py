@@ -8,16 +8,17 @@ import time
 
 import pyotp
 import pytest
+from django.contrib.auth import HASH_SESSION_KEY
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from accounts import emails
 from accounts.models import User
 from accounts.services import account_create, member_add
-from security import services as security_services
-from security import totp
+from security.totp import codes as totp
+from security.totp import services as totp_services
+from twofactor_site.mail import wait_for_background
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,7 +54,7 @@ def _isolated(settings):
     settings.SITE_URL = "https://twofactor.example"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     yield
-    emails.wait_for_background()  # no mail queued here lands in the next test's outbox
+    wait_for_background()  # no mail queued here lands in the next test's outbox
     cache.clear()
 
 
@@ -94,16 +95,21 @@ class FakeRequest:
     META = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "pytest"}
 
 
-def enroll_totp(user: User) -> str:
-    """Give ``user`` an active authenticator app; returns its secret."""
-    security_services.totp_enrollment_start(user=user)
-    device = security_services.enrollment_device(user=user)
-    secret = security_services.device_secret(device)
+def enroll_totp(user: User, *, client: Client | None = None) -> str:
+    """Give ``user`` an active authenticator app; returns its secret. A factor change ends
+    the user's sessions; ``client``'s goes on, as the settings page keeps its own."""
+    totp_services.totp_enrollment_start(user=user)
+    device = totp_services.enrollment_device(user=user)
+    secret = totp_services.device_secret(device)
     # Confirm with the code of an earlier step, so the current one is still free for the test.
     step = totp.time_step(time.time()) - 1
-    assert security_services.totp_device_confirm(
+    assert totp_services.totp_device_confirm(
         request=FakeRequest(), user=user, code=totp.code_at(secret, step)
     )
+    if client is not None:
+        session = client.session
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
     mail.outbox.clear()
     return secret
 

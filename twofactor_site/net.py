@@ -1,4 +1,5 @@
-"""Who is asking: the client's address, believing X-Forwarded-For only from our proxies."""
+"""Who is asking (the client's address, believing X-Forwarded-For only from our proxies), and
+where they may be sent next."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 USER_AGENT_MAX = 300
 
@@ -48,11 +50,6 @@ def client_ip(request: HttpRequest) -> str:
     return str(remote)
 
 
-def client_ip_key(group: str, request: HttpRequest) -> str:
-    """django-ratelimit key function."""
-    return client_ip(request)
-
-
 def user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
 
@@ -79,3 +76,12 @@ def browser_summary(ua: str) -> str:
     browser = next((name for marker, name in browsers if marker in ua), "an unknown browser")
     system = next((name for marker, name in systems if marker in ua), "")
     return f"{browser} on {system}" if system else browser
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """``candidate`` when it stays on this site, else the empty string."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""

@@ -372,7 +372,7 @@ if EMAIL_HOST:
         raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-# Password reset mail is sent by a small thread pool (accounts.emails.email_send_later), so the
+# Password reset mail is sent by a small thread pool (twofactor_site.mail.email_send_later), so the
 # answer takes as long for an unknown address as for a known one. Off: sent during the request.
 TWOFACTOR_EMAIL_IN_BACKGROUND = env_bool("TWOFACTOR_EMAIL_IN_BACKGROUND", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@{_site.hostname}>")

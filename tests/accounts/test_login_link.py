@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY, pending_login_get
 from accounts.models import SignInLink
-from accounts.services import sign_in_link_consume
+from accounts.sign_in_links import sign_in_link_consume
 from accounts.tokens import digest
 from security.models import SecurityEvent
 from tests.conftest import PASSWORD, link_from_outbox, password_step, path_of

@@ -11,18 +11,18 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.test import Client
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
-from accounts import emails
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import User
 from accounts.services import member_add
 from tests.conftest import link_from_outbox, password_step, path_of, sign_in_with_link
+from twofactor_site.mail import wait_for_background
 
 URL = "/password-reset/"
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
 def _reset_link() -> str:
-    assert emails.wait_for_background()
+    assert wait_for_background()
     match = re.search(r"https?://\S+/password-reset/[^/\s]+/[^/\s]+/", mail.outbox[-1].body)
     assert match, mail.outbox[-1].body
     return match.group(0)
@@ -42,7 +42,7 @@ def test_password_reset_same_answer_for_unknown_known_and_sso(member, sso_member
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][1] == [(reverse("accounts:password-reset-done"), HTTPStatus.FOUND)]
     # Only the password user gets mail.
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert [m.to for m in mail.outbox] == [[member.email]]
 
 
@@ -112,7 +112,7 @@ def test_password_reset_rate_limited_per_email(member, settings):
         Client(REMOTE_ADDR=f"198.51.100.{i + 1}").post(URL, {"email": member.email})
     response = Client(REMOTE_ADDR="198.51.100.9").post(URL, {"email": member.email.upper()})
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert len(mail.outbox) == 2
 
 
@@ -123,7 +123,7 @@ def test_password_reset_rate_limited_per_ip_alike_for_unknown(member, settings):
     client.post(URL, {"email": "b@acme.test"})
     for email in (member.email, "c@acme.test"):
         assert client.post(URL, {"email": email}).status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert not mail.outbox
 
 
@@ -131,14 +131,14 @@ def test_password_reset_reaches_password_member_without_one_yet(client, account)
     """An invited member whose invitation lapsed sets a password here; SSO members never."""
     invited = member_add(account=account, email="invited@acme.test", password=None)
     client.post(URL, {"email": "Invited@acme.test"})
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert [m.to for m in mail.outbox] == [[invited.email]]
 
 
 def test_password_reset_ignores_inactive_member(client, member):
     User.objects.filter(pk=member.pk).update(is_active=False)
     client.post(URL, {"email": member.email})
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert not mail.outbox
 
 
@@ -173,7 +173,7 @@ def test_password_reset_answers_before_the_mail_is_sent(client, member, settings
         assert not mail.outbox  # ...and not yet gone, yet the answer is here
     finally:
         HeldBackend.release.set()
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert [m.to for m in mail.outbox] == [[member.email]]
     assert "/password-reset/" in mail.outbox[0].body
 
@@ -182,7 +182,7 @@ def test_password_reset_mail_failure_logged_without_secrets(client, member, sett
     settings.EMAIL_BACKEND = "tests.accounts.test_password_reset.BrokenBackend"
     with caplog.at_level(logging.DEBUG):
         response = client.post(URL, {"email": member.email})
-        assert emails.wait_for_background()
+        assert wait_for_background()
     assert response.url == reverse("accounts:password-reset-done")
     assert [r.getMessage() for r in caplog.records if r.name == "twofactor.email"] == [
         "email password-reset could not be sent: RuntimeError"
@@ -192,7 +192,7 @@ def test_password_reset_mail_failure_logged_without_secrets(client, member, sett
     # The pool keeps working after a failure.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     client.post(URL, {"email": member.email})
-    assert emails.wait_for_background()
+    assert wait_for_background()
     assert [m.to for m in mail.outbox] == [[member.email]]
 
 

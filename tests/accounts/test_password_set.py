@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts import emails
 from accounts.models import SignInLink, User
 from accounts.services import member_invite
 from accounts.tokens import invitation_tokens, password_reset_tokens
@@ -23,6 +22,7 @@ from tests.conftest import (
     password_step,
     sign_in_with_link,
 )
+from twofactor_site.mail import wait_for_background
 
 NEW_PASSWORD = "a brand new passphrase 42"
 
@@ -162,7 +162,7 @@ def test_a_rehash_at_sign_in_is_not_a_password_change(member, settings):
 
 
 def _assert_password_email(user: User) -> None:
-    assert emails.wait_for_background()
+    assert wait_for_background()
     sent = [m for m in mail.outbox if m.to == [user.email] and "password" in m.subject.lower()]
     assert len(sent) == 1, [m.subject for m in mail.outbox]
     body = sent[0].body

@@ -15,8 +15,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from accounts.tokens import password_reset_tokens
-from security import services as security_services
 from security.models import SecurityEvent
+from security.recovery_codes import services as recovery_code_services
+from security.totp import services as totp_services
 from tests.conftest import PASSWORD, current_code, link_from_outbox, path_of
 
 Kind = SecurityEvent.Kind
@@ -111,7 +112,7 @@ def test_link_opened_in_another_browser_is_recorded(member):
 
 
 def test_recovery_code_use_is_recorded_and_emailed_with_count(member_with_totp):
-    code = security_services.recovery_codes_list(user=member_with_totp)[0][0]
+    code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     sign_in(browser_at(), member_with_totp, code=code)
     event = the_event(Kind.RECOVERY_CODE_USED)
     assert_recorded(event, user=member_with_totp, secrets=(code, code.replace("-", "")))
@@ -132,7 +133,7 @@ def _signed_in_with_app(user) -> Client:
 def test_codes_regenerated_recorded_and_emailed(member_with_totp):
     client = _signed_in_with_app(member_with_totp)
     client.post(reverse("security:recovery-codes-regenerate"))
-    new_codes = [c for c, _ in security_services.recovery_codes_list(user=member_with_totp)]
+    new_codes = [c for c, _ in recovery_code_services.recovery_codes_list(user=member_with_totp)]
     assert_recorded(
         the_event(Kind.RECOVERY_CODES_REGENERATED),
         user=member_with_totp,
@@ -149,7 +150,7 @@ def test_app_added_recorded_and_emailed(member):
     sign_in(client, member)
     mail.outbox.clear()
     client.post(reverse("security:enroll"))
-    secret = security_services.device_secret(security_services.enrollment_device(user=member))
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     code = current_code(secret)
     client.post(reverse("security:enroll-app"), {"code": code})
     assert_recorded(the_event(Kind.TOTP_ADDED), user=member, actor=member, secrets=(secret, code))

@@ -20,7 +20,6 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts import emails
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import SignInLink
 from security.models import SecurityEvent
@@ -31,6 +30,7 @@ from tests.hardening.conftest import (
     free_port,
     use_smtp,
 )
+from twofactor_site.mail import wait_for_background
 from twofactor_site.settings import redis_cache
 
 # --- Redis ---------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_smtp_down_password_reset_answers_as_always(settings, member, caplog):
     with caplog.at_level(logging.WARNING, logger="twofactor.email"):
         known = client.post(reverse("accounts:password-reset"), {"email": member.email})
         unknown = client.post(reverse("accounts:password-reset"), {"email": "nobody@acme.test"})
-        assert emails.wait_for_background()
+        assert wait_for_background()
     assert known.status_code == unknown.status_code == HTTPStatus.FOUND
     assert known.url == unknown.url
     # The failure, sent in the background, is logged there: which email, which error, no more.
@@ -168,7 +168,7 @@ def _reset_seconds(client: Client, email_address: str) -> float:
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == reverse("accounts:password-reset-done")
     # Let the mail go before the next request, so no request shares the CPU with a send.
-    assert emails.wait_for_background()
+    assert wait_for_background()
     return elapsed
 
 
@@ -201,10 +201,10 @@ def test_slow_smtp_password_reset_takes_as_long_for_known_as_unknown(settings, m
 
 
 def test_smtp_down_sign_in_with_recovery_code_still_works(settings, member_with_totp):
-    from security import services as security_services
+    from security.recovery_codes import services as recovery_code_services
 
     use_smtp(settings, free_port())
-    code = security_services.recovery_codes_list(user=member_with_totp)[0][0]
+    code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     client = Client(raise_request_exception=False)
     password_step(client, member_with_totp.email)
     response = client.post(reverse("accounts:login-code"), {"code": code})

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from security import services as security_services
+from security.recovery_codes import services as recovery_code_services
 from tests.conftest import current_code, password_step, sign_in_with_link
 from tests.hardening.conftest import APPLIED_SECURITY_SETTINGS, manage, production_env
 
@@ -148,7 +148,7 @@ def test_recovery_code_pages_are_no_store(client, member_with_totp):
         _assert_no_store(client.get(reverse(name)))
     regenerated = client.post(reverse("security:recovery-codes-regenerate"), follow=True)
     _assert_no_store(regenerated)
-    assert security_services.recovery_codes_remaining(user=member_with_totp) == 10
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
 
 def test_sign_in_steps_are_no_store(client, member):

@@ -13,10 +13,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts import emails
-from security import recovery_codes, totp
-from security import services as security_services
+from security.recovery_codes import codes as recovery_codes
+from security.recovery_codes import services as recovery_code_services
+from security.totp import codes as totp
+from security.totp import services as totp_services
 from tests.conftest import PASSWORD, link_from_outbox, path_of
+from twofactor_site.mail import wait_for_background
 
 NEW_PASSWORD = "an entirely new passphrase 5"
 
@@ -100,12 +102,12 @@ def test_full_journey_logs_no_secret(all_logs, settings, member):
     # Enrollment: recovery codes, then the app.
     journey.post("security:enroll")
     journey.get(reverse("security:enroll-codes"))
-    codes = [c for c, _ in security_services.recovery_codes_list(user=member, active=False)]
+    codes = [c for c, _ in recovery_code_services.recovery_codes_list(user=member, active=False)]
     journey.secrets.update(codes)
     journey.secrets.update(recovery_codes.normalize(c) for c in codes)
     journey.post("security:enroll-codes", {"saved": "yes"})
     journey.get(reverse("security:enroll-app"))
-    secret = security_services.device_secret(security_services.enrollment_device(user=member))
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     journey.secrets.update({secret, totp.secret_grouped(secret)})
     step = totp.time_step(__import__("time").time())
     enroll_code = totp.code_at(secret, step)
@@ -125,7 +127,7 @@ def test_full_journey_logs_no_secret(all_logs, settings, member):
     journey.secrets.add("not my password at all")
     mail.outbox.clear()
     journey.post("accounts:password-reset", {"email": member.email})
-    emails.wait_for_background()
+    wait_for_background()
     reset_url = re.search(r"https?://\S+/password-reset/\S+/\S+/", mail.outbox[-1].body).group(0)
     journey.secrets.add(reset_url.rstrip("/").rsplit("/", 1)[-1])
     form = journey.get(path_of(reset_url))

@@ -19,7 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.services import member_add
-from security import services as security_services
+from security.totp import services as totp_services
 from tests.conftest import (
     PASSWORD,
     current_code,
@@ -136,16 +136,16 @@ def enroll_start(request) -> Form:
 def enroll_codes(request) -> Form:
     member = request.getfixturevalue("member")
     client = _signed_in(member)
-    security_services.totp_enrollment_start(user=member)
+    totp_services.totp_enrollment_start(user=member)
     return Form(client, reverse("security:enroll-codes"), {"saved": "yes"})
 
 
 def enroll_app(request) -> Form:
     member = request.getfixturevalue("member")
     client = _signed_in(member)
-    security_services.totp_enrollment_start(user=member)
-    device = security_services.enrollment_device(user=member)
-    secret = security_services.device_secret(device)
+    totp_services.totp_enrollment_start(user=member)
+    device = totp_services.enrollment_device(user=member)
+    secret = totp_services.device_secret(device)
     data = {"code": current_code(secret)}
     return Form(client, reverse("security:enroll-app"), data, ["code"])
 

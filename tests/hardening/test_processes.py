@@ -36,18 +36,18 @@ LOGIN_EMAIL_LIMIT = 4
 
 SETUP = f"""
 from accounts.services import account_create, member_add
-from security import services
+from security.totp import services as totp_services
 class Request:
     META = {{"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "setup"}}
 import time
-from security import totp
+from security.totp import codes as totp
 account, admin = account_create(name="Acme", admin_email="admin@acme.test", admin_password={PASSWORD!r})
 for email in ("carry@acme.test", "locked@acme.test"):
     member = member_add(account=account, email=email, password={PASSWORD!r})
-    services.totp_enrollment_start(user=member)
-    secret = services.device_secret(services.enrollment_device(user=member))
+    totp_services.totp_enrollment_start(user=member)
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     code = totp.code_at(secret, totp.time_step(time.time()) - 1)
-    assert services.totp_device_confirm(request=Request(), user=member, code=code)
+    assert totp_services.totp_device_confirm(request=Request(), user=member, code=code)
     print("SECRET", email, secret)
 """
 

@@ -12,8 +12,8 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from security import services as security_services
 from security.models import RecoveryCode, SecurityEvent
+from security.recovery_codes import services as recovery_code_services
 from tests.conftest import PASSWORD, current_code, link_from_outbox, password_step, path_of
 
 # PostgreSQL: SQLite serialises every write, so a race cannot happen there (tests/conftest.py).
@@ -55,7 +55,7 @@ def _pending_logins(settings, user) -> list[Client]:
 
 def test_one_recovery_code_in_parallel_signs_in_once(settings, member_with_totp):
     clients = _pending_logins(settings, member_with_totp)
-    code = security_services.recovery_codes_list(user=member_with_totp)[0][0]
+    code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     statuses = _race(clients, reverse("accounts:login-code"), {"code": code})
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses

@@ -14,7 +14,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import password_reset_tokens
-from security import services as security_services
+from security.recovery_codes import services as recovery_code_services
+from security.totp import services as totp_services
 from tests.conftest import current_code, link_from_outbox, password_step, path_of, sign_in_with_link
 
 HOME = reverse("home")
@@ -85,8 +86,8 @@ def _two_sessions(user) -> tuple[Client, Client]:
 def test_adding_the_app_ends_other_sessions_not_this_one(member):
     here, elsewhere = _two_sessions(member)
     here.post(reverse("security:enroll"))
-    device = security_services.enrollment_device(user=member)
-    code = current_code(security_services.device_secret(device))
+    device = totp_services.enrollment_device(user=member)
+    code = current_code(totp_services.device_secret(device))
     response = here.post(reverse("security:enroll-app"), {"code": code})
     assert response.status_code == HTTPStatus.FOUND
     assert _signed_in(here)
@@ -96,7 +97,7 @@ def test_adding_the_app_ends_other_sessions_not_this_one(member):
 def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
     """The member signed in twice, each time with one of their recovery codes."""
     here, elsewhere = Client(), Client()
-    codes = security_services.recovery_codes_list(user=member_with_totp)
+    codes = recovery_code_services.recovery_codes_list(user=member_with_totp)
     for client, (code, _used) in zip((here, elsewhere), codes):
         password_step(client, member_with_totp.email)
         client.post(reverse("accounts:login-code"), {"code": code})
@@ -166,8 +167,8 @@ def test_a_pending_link_login_dies_when_the_member_adds_an_app(member):
     password_step(elsewhere, member.email)
     link = path_of(link_from_outbox())
     here.post(reverse("security:enroll"))
-    device = security_services.enrollment_device(user=member)
-    code = current_code(security_services.device_secret(device))
+    device = totp_services.enrollment_device(user=member)
+    code = current_code(totp_services.device_secret(device))
     assert here.post(reverse("security:enroll-app"), {"code": code}).status_code == HTTPStatus.FOUND
 
     elsewhere.get(link)
@@ -181,13 +182,13 @@ def test_a_pending_code_login_dies_with_a_password_reset(member_with_totp):
     right code must not sign in with the old password."""
     from django.core import mail
 
-    from accounts import emails
+    from twofactor_site.mail import wait_for_background
 
     attacker = Client()
     assert password_step(attacker, member_with_totp.email).url == reverse("accounts:login-code")
     owner = Client()
     owner.post(reverse("accounts:password-reset"), {"email": member_with_totp.email})
-    emails.wait_for_background()
+    wait_for_background()
     reset = path_of(
         re.search(r"https?://\S+/password-reset/\S+/\S+/", mail.outbox[-1].body).group(0)
     )

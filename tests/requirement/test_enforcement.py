@@ -98,7 +98,7 @@ def test_enforcement_exempts_sso_members(required, sso_member):
     session = client.session
     import time
 
-    from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY
+    from accounts.presence import SIGNED_IN_AT_SESSION_KEY
 
     session[SIGNED_IN_AT_SESSION_KEY] = time.time()
     session.save()
@@ -123,6 +123,6 @@ def test_enforcement_forbids_removing_own_app(required, account_admin):
 
 
 def account_admin_secret(user) -> str:
-    from security.services import active_device, device_secret
+    from security.totp.services import active_device, device_secret
 
     return device_secret(active_device(user))

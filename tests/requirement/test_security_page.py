@@ -30,7 +30,7 @@ def test_security_page_enable_refused_without_own_app(admin_client, account):
 def test_security_page_enable_with_own_app_requires_it_and_tells_the_team(
     admin_client, account_admin, member, sso_member
 ):
-    enroll_totp(account_admin)
+    enroll_totp(account_admin, client=admin_client)
     html = admin_client.get(SECURITY).content.decode()
     assert "disabled aria-describedby" not in html
     response = admin_client.post(SECURITY, {"require": "on"})
@@ -43,7 +43,7 @@ def test_security_page_enable_with_own_app_requires_it_and_tells_the_team(
 
 
 def test_security_page_disable_turns_requirement_off(admin_client, account_admin, account):
-    enroll_totp(account_admin)
+    enroll_totp(account_admin, client=admin_client)
     admin_client.post(SECURITY, {"require": "on"})
     response = admin_client.post(SECURITY, {"require": "off"})
     assert response.status_code == HTTPStatus.FOUND
@@ -66,7 +66,7 @@ def test_security_page_other_accounts_admin_changes_only_their_own(account, othe
 
     client = Client()
     sign_in_with_link(client, other_admin.email)
-    enroll_totp(other_admin)
+    enroll_totp(other_admin, client=client)
     html = client.get(SECURITY).content.decode()
     assert "Acme" not in html and "admin@acme.test" not in html
     client.post(SECURITY, {"require": "on"})

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from security import totp
+from security.totp import codes as totp
 from tests.conftest import password_step
 
 
@@ -32,7 +32,7 @@ def clock(monkeypatch) -> Clock:
     so a test never straddles a step boundary."""
     now = time.time()
     fixed = Clock(totp.time_step(now) * totp.STEP_SECONDS + totp.STEP_SECONDS / 2)
-    monkeypatch.setattr("security.totp.time", fixed)
+    monkeypatch.setattr("security.totp.codes.time", fixed)
     return fixed
 
 
@@ -65,4 +65,4 @@ def totp_client(client, member_with_totp, clock):
 def reauth_expired(monkeypatch, minutes: float = 60) -> None:
     """Move the settings pages' clock past the re-authentication window."""
     later = time.time() + minutes * 60
-    monkeypatch.setattr("security.views.time", SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr("accounts.presence.time", SimpleNamespace(time=lambda: later))

@@ -6,9 +6,10 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY
-from security import services
+from accounts.presence import SIGNED_IN_AT_SESSION_KEY
 from security.models import RecoveryCode, TOTPDevice
+from security.recovery_codes import services as recovery_code_services
+from security.totp import services as totp_services
 
 URL = reverse("security:enroll")
 
@@ -35,19 +36,19 @@ def test_enroll_post_starts_with_server_side_secret_and_inactive_codes(signed_in
     assert response.url == reverse("security:enroll-codes")
     device = TOTPDevice.objects.get(user=member)
     assert device.confirmed_at is None
-    assert services.device_secret(device) != "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert totp_services.device_secret(device) != "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     assert RecoveryCode.objects.filter(user=member, active=False).count() == 10
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
 
 
 def test_enroll_restart_makes_a_new_secret_and_new_codes(signed_in, member):
     signed_in.post(URL)
-    first_secret = services.device_secret(services.enrollment_device(user=member))
-    first_codes = services.recovery_codes_list(user=member, active=False)
+    first_secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
+    first_codes = recovery_code_services.recovery_codes_list(user=member, active=False)
     signed_in.post(URL)
     assert TOTPDevice.objects.filter(user=member).count() == 1
-    assert services.device_secret(services.enrollment_device(user=member)) != first_secret
-    second_codes = services.recovery_codes_list(user=member, active=False)
+    assert totp_services.device_secret(totp_services.enrollment_device(user=member)) != first_secret
+    second_codes = recovery_code_services.recovery_codes_list(user=member, active=False)
     assert len(second_codes) == 10 and set(second_codes).isdisjoint(first_codes)
 
 

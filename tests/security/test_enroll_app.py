@@ -13,8 +13,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from security import services
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from security.recovery_codes import services as recovery_code_services
+from security.totp import services as totp_services
 from tests.conftest import current_code, password_step
 from tests.security.conftest import code_post
 
@@ -118,7 +119,7 @@ def test_enroll_app_renders_qr_inline_key_and_code_field(enrolling, member):
     assert "<svg" in page and "<img" not in page
     assert 'autocomplete="one-time-code"' in page
     key = shown_key(response)
-    assert key == services.device_secret(services.enrollment_device(user=member))
+    assert key == totp_services.device_secret(totp_services.enrollment_device(user=member))
     assert len(key) == 32  # 160 bits
 
 
@@ -149,7 +150,7 @@ def test_enroll_app_scanned_qr_code_enrolls(enrolling, member):
     uri = decode_qr(svg_of(enrolling.get(URL)))
     response = enrolling.post(URL, {"code": pyotp.parse_uri(uri).now()})
     assert response.url == reverse("security:enroll-done")
-    assert services.active_device(member) is not None
+    assert totp_services.active_device(member) is not None
 
 
 def test_enroll_app_code_from_shown_key_enrolls_and_signs_in(enrolling, member):
@@ -173,7 +174,7 @@ def test_enroll_app_code_from_shown_key_enrolls_and_signs_in(enrolling, member):
 
 
 def test_enroll_app_right_code_activates_app_and_codes(enrolling, member):
-    shown = [c for c, _ in services.recovery_codes_list(user=member, active=False)]
+    shown = [c for c, _ in recovery_code_services.recovery_codes_list(user=member, active=False)]
     key = shown_key(enrolling.get(URL))
     response = enrolling.post(URL, {"code": current_code(key)})
     assert response.url == reverse("security:enroll-done")
@@ -181,7 +182,7 @@ def test_enroll_app_right_code_activates_app_and_codes(enrolling, member):
     assert device.confirmed_at is not None and device.last_used_step is not None
     assert RecoveryCode.objects.filter(user=member, active=True).count() == 10
     assert not RecoveryCode.objects.filter(user=member, active=False).exists()
-    assert [c for c, _ in services.recovery_codes_list(user=member)] == shown
+    assert [c for c, _ in recovery_code_services.recovery_codes_list(user=member)] == shown
     assert mail.outbox[-1].to == [member.email]
     assert "authenticator app added" in mail.outbox[-1].subject
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TOTP_ADDED, user=member).exists()
@@ -206,7 +207,7 @@ def test_enroll_app_wrong_code_refused_nothing_changes(enrolling, member):
     response = enrolling.post(URL, {"code": wrong})
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "That code didn&#x27;t work" in response.content.decode()
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
     assert not RecoveryCode.objects.filter(user=member, active=True).exists()
     assert not SecurityEvent.objects.filter(kind=SecurityEvent.Kind.TOTP_ADDED).exists()
     # The next sign-in still uses the email link.
@@ -221,14 +222,14 @@ def test_enroll_app_wrong_code_refused_nothing_changes(enrolling, member):
 def test_enroll_app_malformed_code_form_error(enrolling, member, raw):
     response = enrolling.post(URL, {"code": raw})
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
 
 
 def test_enroll_app_recovery_code_does_not_confirm(enrolling, member):
-    code = services.recovery_codes_list(user=member, active=False)[0][0]
+    code = recovery_code_services.recovery_codes_list(user=member, active=False)[0][0]
     response = enrolling.post(URL, {"code": code})
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
 
 
 def test_enroll_app_posted_secret_ignored(enrolling, member):
@@ -237,12 +238,12 @@ def test_enroll_app_posted_secret_ignored(enrolling, member):
         URL, {"code": pyotp.TOTP(attacker_secret).now(), "secret": attacker_secret}
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
     key = shown_key(enrolling.get(URL))
     assert key != attacker_secret
     enrolling.post(URL, {"code": current_code(key), "secret": attacker_secret})
-    device = services.active_device(member)
-    assert services.device_secret(device) == key
+    device = totp_services.active_device(member)
+    assert totp_services.device_secret(device) == key
 
 
 def test_enroll_app_rate_limited(enrolling, member, settings):
@@ -253,14 +254,14 @@ def test_enroll_app_rate_limited(enrolling, member, settings):
     assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS
     response = enrolling.post(URL, {"code": current_code(key)})
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
 
 
 def test_enroll_app_secret_encrypted_at_rest(enrolling, member):
     key = shown_key(enrolling.get(URL))
     device = TOTPDevice.objects.get(user=member)
     assert key not in device.secret_encrypted
-    for code in services.recovery_codes_list(user=member, active=False):
+    for code in recovery_code_services.recovery_codes_list(user=member, active=False):
         plain = code[0].replace("-", "")
         assert not RecoveryCode.objects.filter(digest__contains=plain).exists()
         assert not RecoveryCode.objects.filter(code_encrypted__contains=plain).exists()

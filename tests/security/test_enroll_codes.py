@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from security import services
+from security.recovery_codes import services as recovery_code_services
 
 URL = reverse("security:enroll-codes")
 DOWNLOAD = reverse("security:enroll-codes-download")
@@ -20,7 +20,10 @@ def started(signed_in):
 
 
 def enrolling_codes(member) -> list[str]:
-    return [code for code, _used in services.recovery_codes_list(user=member, active=False)]
+    return [
+        code
+        for code, _used in recovery_code_services.recovery_codes_list(user=member, active=False)
+    ]
 
 
 @pytest.mark.django_db

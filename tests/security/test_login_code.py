@@ -1,4 +1,4 @@
-"""The code step of signing in: /login/code/ (accounts.views.login_code)."""
+"""The code step of signing in: /login/code/ (security.totp.views.login_code)."""
 
 import time
 from datetime import timedelta
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import User
-from security import services
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from security.recovery_codes import services as recovery_code_services
 from tests.conftest import password_step
 from tests.security.conftest import code_for, code_post
 
@@ -26,7 +26,7 @@ def signed_in(client) -> bool:
 
 
 def recovery_codes_of(user) -> list[str]:
-    return [code for code, _used in services.recovery_codes_list(user=user)]
+    return [code for code, _used in recovery_code_services.recovery_codes_list(user=user)]
 
 
 # --- Renders, and needs the right pending login ----------------------------------------------
@@ -239,7 +239,7 @@ def test_login_code_locked_refuses_recovery_code(code_client, member_with_totp, 
     _lock_out(code_client, member_with_totp, clock, settings)
     response = code_post(code_client, recovery)
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert services.recovery_codes_remaining(user=member_with_totp) == 10
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
 
 def test_login_code_lockout_expires(code_client, member_with_totp, clock, settings):
@@ -279,7 +279,7 @@ def test_login_code_recovery_code_signs_in_once(client, member_with_totp):
     response = code_post(client, code)
     assert response.status_code == HTTPStatus.FOUND
     assert signed_in(client)
-    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
     assert mail.outbox[-1].to == [member_with_totp.email]
     assert "recovery code was used" in mail.outbox[-1].subject
     assert "9 codes left" in mail.outbox[-1].body
@@ -293,7 +293,7 @@ def test_login_code_recovery_code_signs_in_once(client, member_with_totp):
     response = code_post(client, code)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert not signed_in(client)
-    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account
-from security import totp
+from security.totp import codes as totp
 
 PERSONAL = reverse("security:personal")
 MANAGE = reverse("security:manage")

@@ -97,12 +97,12 @@ def test_reauth_wrong_secret_error(totp_client, monkeypatch):
 
 
 def test_reauth_recovery_code_not_accepted(totp_client, member_with_totp, monkeypatch):
-    from security import services
+    from security.recovery_codes import services as recovery_code_services
 
     reauth_expired(monkeypatch)
-    code = services.recovery_codes_list(user=member_with_totp)[0][0]
+    code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     assert totp_client.post(URL, {"secret": code}).status_code == HTTPStatus.BAD_REQUEST
-    assert services.recovery_codes_remaining(user=member_with_totp) == 10
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
 
 def test_reauth_rate_limited(totp_client, monkeypatch, settings):

@@ -1,11 +1,11 @@
-"""Recovery codes as pure functions: security/recovery_codes.py."""
+"""Recovery codes as pure functions: security/recovery_codes/codes.py."""
 
 import math
 import re
 
 import pytest
 
-from security import recovery_codes
+from security.recovery_codes import codes as recovery_codes
 
 DISPLAY = re.compile(rf"[{recovery_codes.ALPHABET}]{{5}}-[{recovery_codes.ALPHABET}]{{5}}")
 

@@ -7,8 +7,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from security import services
 from security.models import RecoveryCode, SecurityEvent
+from security.recovery_codes import services as recovery_code_services
 from tests.conftest import password_step
 from tests.security.conftest import code_post
 
@@ -19,7 +19,7 @@ REGENERATE = reverse("security:recovery-codes-regenerate")
 
 
 def codes_of(user) -> list[str]:
-    return [code for code, _used in services.recovery_codes_list(user=user)]
+    return [code for code, _used in recovery_code_services.recovery_codes_list(user=user)]
 
 
 @pytest.mark.django_db

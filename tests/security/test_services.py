@@ -1,4 +1,4 @@
-"""State changes of the second factor: security/services.py, without the views."""
+"""State changes of the second factor: security/totp/services.py, security/recovery_codes/services.py, security/lockout.py, without the views."""
 
 import threading
 from datetime import timedelta
@@ -10,9 +10,13 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account, User
-from security import encryption, recovery_codes, services, totp
+from security import encryption, lockout, policy
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
 from security.policy import requirement_applies
+from security.recovery_codes import codes as recovery_codes
+from security.recovery_codes import services as recovery_code_services
+from security.totp import codes as totp
+from security.totp import services as totp_services
 from tests.conftest import FakeRequest, enroll_totp
 
 REQUEST = FakeRequest()
@@ -23,19 +27,19 @@ def fresh(user) -> User:
 
 
 def codes_of(user) -> list[str]:
-    return [code for code, _used in services.recovery_codes_list(user=user)]
+    return [code for code, _used in recovery_code_services.recovery_codes_list(user=user)]
 
 
 # --- Enrollment ---------------------------------------------------------------------------
 
 
 def test_totp_enrollment_start_inactive_until_confirmed(member):
-    services.totp_enrollment_start(user=member)
-    device = services.enrollment_device(user=member)
+    totp_services.totp_enrollment_start(user=member)
+    device = totp_services.enrollment_device(user=member)
     assert device.confirmed_at is None
-    assert services.active_device(member) is None
+    assert totp_services.active_device(member) is None
     assert RecoveryCode.objects.filter(user=member, active=False).count() == 10
-    assert len(base64_bytes(services.device_secret(device))) * 8 >= 160
+    assert len(base64_bytes(totp_services.device_secret(device))) * 8 >= 160
 
 
 def base64_bytes(secret: str) -> bytes:
@@ -47,34 +51,34 @@ def base64_bytes(secret: str) -> bytes:
 def test_totp_enrollment_start_refused_with_an_active_app(member_with_totp):
     before = TOTPDevice.objects.get(user=member_with_totp).secret_encrypted
     with pytest.raises(ValueError):
-        services.totp_enrollment_start(user=member_with_totp)
+        totp_services.totp_enrollment_start(user=member_with_totp)
     assert TOTPDevice.objects.get(user=member_with_totp).secret_encrypted == before
     assert RecoveryCode.objects.filter(user=member_with_totp, active=True).count() == 10
 
 
 def test_totp_device_confirm_wrong_code_changes_nothing(member):
-    services.totp_enrollment_start(user=member)
-    secret = services.device_secret(services.enrollment_device(user=member))
+    totp_services.totp_enrollment_start(user=member)
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     wrong = "000000" if totp.match_step(secret, "000000") is None else "111111"
-    assert not services.totp_device_confirm(request=REQUEST, user=member, code=wrong)
-    assert services.active_device(member) is None
+    assert not totp_services.totp_device_confirm(request=REQUEST, user=member, code=wrong)
+    assert totp_services.active_device(member) is None
     assert not mail.outbox and not SecurityEvent.objects.exists()
 
 
 def test_totp_device_confirm_without_enrollment_false(member):
-    assert not services.totp_device_confirm(request=REQUEST, user=member, code="123456")
+    assert not totp_services.totp_device_confirm(request=REQUEST, user=member, code="123456")
 
 
 def test_totp_device_confirm_stores_the_step(member):
-    services.totp_enrollment_start(user=member)
-    secret = services.device_secret(services.enrollment_device(user=member))
+    totp_services.totp_enrollment_start(user=member)
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     step = totp.time_step(timezone.now().timestamp())
-    assert services.totp_device_confirm(
+    assert totp_services.totp_device_confirm(
         request=REQUEST, user=member, code=totp.code_at(secret, step)
     )
     assert TOTPDevice.objects.get(user=member).last_used_step == step
     # The confirming code is then used up for sign-in.
-    assert not services.second_factor_verify(
+    assert not totp_services.second_factor_verify(
         request=REQUEST, user=fresh(member), raw=totp.code_at(secret, step)
     ).ok
 
@@ -84,23 +88,29 @@ def test_totp_device_confirm_stores_the_step(member):
 
 def test_second_factor_verify_totp_once(member_with_totp):
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    assert services.second_factor_verify(request=REQUEST, user=fresh(member_with_totp), raw=code).ok
-    again = services.second_factor_verify(request=REQUEST, user=fresh(member_with_totp), raw=code)
+    assert totp_services.second_factor_verify(
+        request=REQUEST, user=fresh(member_with_totp), raw=code
+    ).ok
+    again = totp_services.second_factor_verify(
+        request=REQUEST, user=fresh(member_with_totp), raw=code
+    )
     assert not again.ok
 
 
 def test_second_factor_verify_without_active_device_refuses_codes(member):
-    services.totp_enrollment_start(user=member)
-    secret = services.device_secret(services.enrollment_device(user=member))
+    totp_services.totp_enrollment_start(user=member)
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     code = totp.code_at(secret, totp.time_step(timezone.now().timestamp()))
-    assert not services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
-    inactive = services.recovery_codes_list(user=member, active=False)[0][0]
-    assert not services.second_factor_verify(request=REQUEST, user=fresh(member), raw=inactive).ok
+    assert not totp_services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
+    inactive = recovery_code_services.recovery_codes_list(user=member, active=False)[0][0]
+    assert not totp_services.second_factor_verify(
+        request=REQUEST, user=fresh(member), raw=inactive
+    ).ok
 
 
 def test_second_factor_verify_recovery_code_reports_remaining(member_with_totp):
     code = codes_of(member_with_totp)[0]
-    result = services.second_factor_verify(
+    result = totp_services.second_factor_verify(
         request=REQUEST, user=fresh(member_with_totp), raw=code.upper()
     )
     assert result.ok and result.method == "recovery_code" and result.remaining_codes == 9
@@ -115,11 +125,11 @@ def test_second_factor_verify_recovery_codes_of_another_user_refused(
 ):
     enroll_totp(account_admin)
     theirs = codes_of(account_admin)[0]
-    result = services.second_factor_verify(
+    result = totp_services.second_factor_verify(
         request=REQUEST, user=fresh(member_with_totp), raw=theirs
     )
     assert not result.ok
-    assert services.recovery_codes_remaining(user=account_admin) == 10
+    assert recovery_code_services.recovery_codes_remaining(user=account_admin) == 10
 
 
 def test_second_factor_verify_recovery_codes_survive_key_rotation(member, settings):
@@ -130,31 +140,33 @@ def test_second_factor_verify_recovery_codes_survive_key_rotation(member, settin
     enroll_totp(member)
     code = codes_of(member)[0]
     settings.TWOFACTOR_ENCRYPTION_KEYS = [new, old]
-    assert services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
+    assert totp_services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
     assert codes_of(member)[1]  # still readable after re-authentication
-    regenerated = services.recovery_codes_regenerate(request=REQUEST, user=member)
+    regenerated = recovery_code_services.recovery_codes_regenerate(request=REQUEST, user=member)
     settings.TWOFACTOR_ENCRYPTION_KEYS = [new]
-    assert services.second_factor_verify(request=REQUEST, user=fresh(member), raw=regenerated[0]).ok
+    assert totp_services.second_factor_verify(
+        request=REQUEST, user=fresh(member), raw=regenerated[0]
+    ).ok
 
 
 def test_second_factor_verify_counts_and_locks(member_with_totp, settings):
     settings.TWOFACTOR_MAX_FAILED_CODES = 3
     settings.TWOFACTOR_LOCKOUT_MINUTES = 7
     results = [
-        services.second_factor_verify(
+        totp_services.second_factor_verify(
             request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
         )
         for _ in range(3)
     ]
     assert [r.locked for r in results] == [False, False, True]
     user = fresh(member_with_totp)
-    assert services.is_locked(user)
+    assert lockout.is_locked(user)
     assert user.code_locked_until <= timezone.now() + timedelta(minutes=7)
     assert user.code_locked_until > timezone.now() + timedelta(minutes=6)
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    locked = services.second_factor_verify(request=REQUEST, user=user, raw=code)
+    locked = totp_services.second_factor_verify(request=REQUEST, user=user, raw=code)
     assert not locked.ok and locked.locked
-    assert not services.is_locked(user, now=user.code_locked_until + timedelta(seconds=1))
+    assert not lockout.is_locked(user, now=user.code_locked_until + timedelta(seconds=1))
 
 
 def test_max_failed_codes_setting_well_under_nist_limit():
@@ -164,9 +176,9 @@ def test_max_failed_codes_setting_well_under_nist_limit():
 def test_reauth_code_check_consumes_the_step(member_with_totp):
     step = totp.time_step(timezone.now().timestamp())
     code = totp.code_at(member_with_totp.totp_secret, step)
-    assert services.reauth_code_check(user=member_with_totp, raw=code)
-    assert not services.reauth_code_check(user=member_with_totp, raw=code)
-    assert not services.reauth_code_check(user=member_with_totp, raw="１２３４５６")
+    assert totp_services.reauth_code_check(user=member_with_totp, raw=code)
+    assert not totp_services.reauth_code_check(user=member_with_totp, raw=code)
+    assert not totp_services.reauth_code_check(user=member_with_totp, raw="１２３４５６")
 
 
 # --- Managing --------------------------------------------------------------------------------
@@ -174,7 +186,7 @@ def test_reauth_code_check_consumes_the_step(member_with_totp):
 
 def test_recovery_codes_regenerate_replaces_all(member_with_totp):
     old_digests = set(RecoveryCode.objects.values_list("digest", flat=True))
-    new = services.recovery_codes_regenerate(request=REQUEST, user=member_with_totp)
+    new = recovery_code_services.recovery_codes_regenerate(request=REQUEST, user=member_with_totp)
     assert len(new) == 10
     rows = RecoveryCode.objects.filter(user=member_with_totp)
     assert rows.count() == 10 and all(r.active and r.used_at is None for r in rows)
@@ -187,10 +199,10 @@ def test_recovery_codes_regenerate_replaces_all(member_with_totp):
 def test_totp_device_remove_refused_while_required(member_with_totp):
     Account.objects.filter(pk=member_with_totp.account_id).update(require_totp=True)
     assert requirement_applies(member_with_totp)
-    assert not services.totp_device_remove(
+    assert not totp_services.totp_device_remove(
         request=REQUEST, user=member_with_totp, actor=member_with_totp
     )
-    assert services.active_device(member_with_totp) is not None
+    assert totp_services.active_device(member_with_totp) is not None
 
 
 def test_requirement_applies_not_to_sso_members(sso_member):
@@ -199,11 +211,11 @@ def test_requirement_applies_not_to_sso_members(sso_member):
 
 
 def test_requirement_set_needs_the_admins_own_app(account_admin, account):
-    assert not services.requirement_set(
+    assert not policy.requirement_set(
         request=REQUEST, account=account, admin=account_admin, required=True
     )
     enroll_totp(account_admin)
-    assert services.requirement_set(
+    assert policy.requirement_set(
         request=REQUEST, account=account, admin=account_admin, required=True
     )
     assert Account.objects.get(pk=account.pk).require_totp
@@ -237,7 +249,7 @@ def test_second_factor_verify_parallel_same_totp_code_one_success(member_with_to
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
     results = _race(
         lambda: (
-            services.second_factor_verify(
+            totp_services.second_factor_verify(
                 request=REQUEST, user=fresh(member_with_totp), raw=code
             ).ok
         ),
@@ -252,14 +264,14 @@ def test_second_factor_verify_parallel_same_recovery_code_one_success(member_wit
     code = codes_of(member_with_totp)[0]
     results = _race(
         lambda: (
-            services.second_factor_verify(
+            totp_services.second_factor_verify(
                 request=REQUEST, user=fresh(member_with_totp), raw=code
             ).ok
         ),
         n=4,
     )
     assert results.count(True) == 1
-    assert services.recovery_codes_remaining(user=member_with_totp) == 9
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
 
 
 @pytest.mark.postgres
@@ -267,7 +279,7 @@ def test_second_factor_verify_parallel_same_recovery_code_one_success(member_wit
 def test_second_factor_verify_parallel_failures_all_counted(member_with_totp, settings):
     settings.TWOFACTOR_MAX_FAILED_CODES = 100
     _race(
-        lambda: services.second_factor_verify(
+        lambda: totp_services.second_factor_verify(
             request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
         ),
         n=4,
@@ -277,6 +289,6 @@ def test_second_factor_verify_parallel_failures_all_counted(member_with_totp, se
 
 def test_second_factor_verify_stale_preloaded_device_of_a_removed_app_refused(member_with_totp):
     user = User.objects.select_related("account", "totp_device").get(pk=member_with_totp.pk)
-    services.totp_device_remove(request=REQUEST, user=member_with_totp, actor=member_with_totp)
+    totp_services.totp_device_remove(request=REQUEST, user=member_with_totp, actor=member_with_totp)
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    assert not services.second_factor_verify(request=REQUEST, user=user, raw=code).ok
+    assert not totp_services.second_factor_verify(request=REQUEST, user=user, raw=code).ok

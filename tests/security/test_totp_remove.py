@@ -78,9 +78,9 @@ def test_totp_remove_needs_csrf(totp_client, member_with_totp):
 
 
 def test_totp_remove_then_enroll_again_new_secret(totp_client, member_with_totp):
-    from security import services
+    from security.totp import services as totp_services
 
     totp_client.post(URL)
     totp_client.post(reverse("security:enroll"))
-    secret = services.device_secret(services.enrollment_device(user=member_with_totp))
+    secret = totp_services.device_secret(totp_services.enrollment_device(user=member_with_totp))
     assert secret != member_with_totp.totp_secret

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.services import account_create
 from security.models import SecurityEvent, TOTPDevice
-from security.services import recovery_codes_list
+from security.recovery_codes.services import recovery_codes_list
 from tests.conftest import PASSWORD, enroll_totp, password_step, sign_in_with_link
 
 CHANGELIST = reverse("admin:accounts_user_changelist")

@@ -1,4 +1,8 @@
-"""Keys and rates for django-ratelimit. Rates are named settings, read at call time."""
+"""Keys and rates for django-ratelimit. Rates are named settings, read at call time.
+
+The key of a half-finished login (its member) is the login's own:
+accounts.login_flow.pending_user_key.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest
 
-from accounts.login_flow import pending_login_get
 from accounts.models import normalize_email
+from twofactor_site.net import client_ip
 
 
 def rate(setting_name: str) -> Callable[[str, HttpRequest], str]:
@@ -19,13 +23,12 @@ def rate(setting_name: str) -> Callable[[str, HttpRequest], str]:
     return current
 
 
+def client_ip_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request)
+
+
 def post_email_key(group: str, request: HttpRequest) -> str:
     return normalize_email(request.POST.get("email", ""))[:254]
-
-
-def pending_user_key(group: str, request: HttpRequest) -> str:
-    pending = pending_login_get(request)
-    return f"user:{pending.user_id}" if pending else "no-pending-login"
 
 
 def user_key(group: str, request: HttpRequest) -> str:

@@ -6,21 +6,22 @@ from datetime import timedelta
 import pytest
 
 from accounts import tokens
-from accounts.login_flow import PendingLogin, Stage
+from accounts.login_flow import PendingLogin
 from accounts.models import SignInLink
-from accounts.services import (
+from accounts.sign_in_links import (
     LinkState,
     sign_in_link_check,
     sign_in_link_consume,
     sign_in_link_issue,
 )
+from accounts.stages import EMAIL_LINK
 from accounts.tokens import digest
 
 
 def _pending(user, nonce: str = "browser-nonce") -> PendingLogin:
     return PendingLogin(
         user_id=user.pk,
-        stage=Stage.EMAIL_LINK.value,
+        stage=EMAIL_LINK.key,
         nonce=nonce,
         started=time.time(),
         next_url="",

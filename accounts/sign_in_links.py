@@ -1,0 +1,100 @@
+"""The emailed sign-in link, the default second step: issue, check, consume, retire.
+
+Its pure token part (random token, digests, browser binding) is accounts.tokens; the page
+that opens it is accounts.views.login_link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.models import SignInLink, User
+
+if TYPE_CHECKING:
+    from accounts.login_flow import PendingLogin
+
+
+def sign_in_link_issue(*, user: User, pending: PendingLogin) -> str:
+    """Make a new sign-in link for ``pending`` and return its absolute URL (built from
+    SITE_URL, never from the request). Every older unused link of the user is retired."""
+    token = tokens.link_token_new()
+    now = timezone.now()
+    with transaction.atomic():
+        SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(retired_at=now)
+        SignInLink.objects.create(
+            user=user,
+            token_hash=tokens.digest(token),
+            browser_hash=tokens.digest(pending.nonce),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES),
+        )
+    return settings.SITE_URL + reverse("accounts:login-link-token", args=[token])
+
+
+class LinkState(str, Enum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    OTHER_BROWSER = "other-browser"
+    EXPIRED = "expired"
+    USED = "used"
+    REPLACED = "replaced"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    state: LinkState
+    link: SignInLink | None = None
+
+
+def sign_in_link_check(*, token_digest: str, pending: PendingLogin | None) -> LinkCheck:
+    """What opening the link whose token has this digest, in a browser holding ``pending``,
+    would do. Reads only. (Only the digest travels past the first request: see
+    accounts.views.login_link_token.)"""
+    link = SignInLink.objects.filter(token_hash=token_digest).first()
+    if link is None:
+        return LinkCheck(LinkState.UNKNOWN)
+    if (
+        pending is None
+        or pending.user_id != link.user_id
+        or not tokens.digests_match(pending.nonce, link.browser_hash)
+    ):
+        # Said before anything else: whether it is used or expired is none of this browser's
+        # business, and its owner's own click must still work.
+        return LinkCheck(LinkState.OTHER_BROWSER, link)
+    if link.used_at is not None:
+        return LinkCheck(LinkState.USED, link)
+    if link.retired_at is not None:
+        return LinkCheck(LinkState.REPLACED, link)
+    if link.expires_at <= timezone.now():
+        return LinkCheck(LinkState.EXPIRED, link)
+    return LinkCheck(LinkState.VALID, link)
+
+
+def sign_in_link_consume(*, token_digest: str, pending: PendingLogin) -> bool:
+    """Use the link up, once: one conditional UPDATE, so of two racing requests exactly one
+    wins. True when this call consumed it."""
+    updated = SignInLink.objects.filter(
+        token_hash=token_digest,
+        browser_hash=tokens.digest(pending.nonce),
+        user_id=pending.user_id,
+        used_at=None,
+        retired_at=None,
+        expires_at__gt=timezone.now(),
+    ).update(used_at=timezone.now())
+    return updated == 1
+
+
+def sign_in_links_retire(*, user: User) -> None:
+    """Retire every unused link of ``user``: nothing emailed before now still works."""
+    SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(
+        retired_at=timezone.now()
+    )

@@ -1,0 +1,177 @@
+"""The one interface between the login and the second factors.
+
+The login (accounts.login_flow) knows how a login moves: password, pending login, a second
+step, signed in. It knows no particular factor. It asks this module two things: which
+second steps does this member have (``step_for``, ``steps_of``), and which does their team
+accept (``meets_requirement``). Each factor answers by registering a ``SecondStep`` when its
+app is ready; the email link, the default step, is the login's own (``EMAIL_LINK``).
+
+A factor's step view is guarded by ``step_required(key)`` and ends with ``step_passed``; it
+never imports the login flow itself. A new factor is its own module (or package) plus one
+registration line, e.g. in its AppConfig.ready::
+
+    from django.urls import path
+    from accounts import stages
+    from security.passkeys import services, views
+
+    stages.register(
+        stages.SecondStep(
+            key="passkey",                      # stored in the pending login
+            label=_("Use a passkey instead"),   # for choice lists
+            url_name="accounts:login-passkey",  # the step's page (routed under /login/)
+            is_active_for=services.has_passkey,  # (user) -> bool: set up and usable
+            meets_requirement=True,             # the team requirement accepts it
+            urlpatterns=(path("login/passkey/", views.login_passkey, name="login-passkey"),),
+            order=10,                           # lower goes first when a member has several
+        )
+    )
+
+(Modelled on django-allauth's mfa/stages.py: the account app runs the stages; the MFA app
+plugs into them.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib import messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import URLPattern
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from accounts import login_flow
+from accounts.models import User
+
+if TYPE_CHECKING:
+    from security.models import SecurityEvent
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """One way to pass the second step of a login."""
+
+    key: str  # what the pending login waits for; stored in the session
+    label: str  # for choice lists: "Use your authenticator app instead"
+    url_name: str  # the step's page, in the accounts namespace
+    is_active_for: Callable[[User], bool]  # the member has this factor, set up and confirmed
+    meets_requirement: bool  # the team's requirement accepts it
+    urlpatterns: tuple[URLPattern, ...] = ()  # the step's pages, mounted by accounts/urls.py
+    # The members the step's view gets: the step's one explicit loader (what its page and its
+    # verification need, loaded with the member so the step stays within its query budget).
+    load: Callable[[QuerySet[User]], QuerySet[User]] | None = None
+    order: int = 100  # of a member's active steps, the lowest is where their login goes
+
+
+def _always(user: User) -> bool:
+    return True
+
+
+# The default second step, for a member without any factor: the emailed link
+# (accounts/sign_in_links.py). Email is not a possession factor: no requirement accepts it.
+EMAIL_LINK = SecondStep(
+    key="email-link",
+    label=_lazy("Use an email link instead"),
+    url_name="accounts:login-email-sent",
+    is_active_for=_always,
+    meets_requirement=False,
+    order=1000,
+)
+
+_registry: dict[str, SecondStep] = {EMAIL_LINK.key: EMAIL_LINK}
+
+
+def register(step: SecondStep) -> None:
+    """Make ``step`` one of the login's second steps (call it from an AppConfig.ready)."""
+    _registry[step.key] = step
+
+
+def registered() -> list[SecondStep]:
+    """Every second step, in order."""
+    return sorted(_registry.values(), key=lambda step: step.order)
+
+
+def step_get(key: str) -> SecondStep | None:
+    return _registry.get(key)
+
+
+def steps_of(user: User) -> list[SecondStep]:
+    """The second steps ``user`` has, in order: their factors, or else the email link (a
+    member with a factor no longer signs in by email)."""
+    factors = [s for s in registered() if s is not EMAIL_LINK and s.is_active_for(user)]
+    return factors or [EMAIL_LINK]
+
+
+def step_for(user: User) -> SecondStep:
+    """Where ``user``'s login goes after the password."""
+    return steps_of(user)[0]
+
+
+def meets_requirement(user: User) -> bool:
+    """Whether ``user`` has a factor that their team's requirement accepts."""
+    return any(s.meets_requirement and s.is_active_for(user) for s in registered())
+
+
+def step_urlpatterns() -> list[URLPattern]:
+    """The pages of every registered step (accounts/urls.py mounts them)."""
+    return [pattern for step in registered() for pattern in step.urlpatterns]
+
+
+def step_url_names() -> frozenset[str]:
+    """The URL names of every step's pages: what a pending login may open."""
+    return frozenset(
+        f"accounts:{pattern.name}" for pattern in step_urlpatterns() if pattern.name
+    ) | {s.url_name for s in registered()}
+
+
+def step_url_name(pending: login_flow.PendingLogin) -> str:
+    """The page of the step ``pending`` waits for."""
+    step = step_get(pending.stage) or EMAIL_LINK
+    return step.url_name
+
+
+def step_required(key: str):
+    """Guard a second-step view: the browser must hold an unexpired pending login waiting for
+    step ``key``. The view gets ``request.pending_login`` and ``request.pending_user``, the
+    member loaded by the step's ``load``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            pending = login_flow.pending_login_get(request)
+            if pending is None:
+                messages.info(request, _("Sign in with your email and password first."))
+                return redirect("accounts:login")
+            if pending.is_expired():
+                login_flow.pending_login_clear(request)
+                messages.warning(request, _("Your sign-in took too long. Please start again."))
+                return redirect("accounts:login")
+            if pending.stage != key:
+                return redirect(step_url_name(pending))
+            users = User.objects.select_related("account")
+            step = step_get(key)
+            if step is not None and step.load is not None:
+                users = step.load(users)
+            user = users.filter(pk=pending.user_id, is_active=True).first()
+            if user is None or not pending.is_still_for(user):
+                return login_flow.pending_login_void(request)
+            request.pending_login = pending
+            request.pending_user = user
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def step_passed(
+    request: HttpRequest, *, user: User, method: str, events: tuple[SecurityEvent, ...] = ()
+) -> HttpResponse:
+    """The member passed their second step by ``method``: sign them in (recording ``events``
+    with the sign-in) and go where the login was headed."""
+    return login_flow.pending_login_complete(request, user=user, method=method, events=events)

@@ -1,0 +1,114 @@
+"""Wrong second-factor codes: every attempt is counted before any factor looks at it.
+
+Every factor's verification goes through ``verify_guarded``: one conditional UPDATE counts
+the attempt and refuses while the member is locked, so requests sent at once can never try
+more codes than the limit allows, and while locked even a right code is refused. The counter
+and the lock live on the member's row, so the limit holds across processes, hosts, restarts
+and fresh sessions. Consecutive failures add up across lockouts; a completed sign-in clears
+them (accounts.signals, with last_login).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+from security.events import Kind, event_record
+from security.models import SecurityEvent
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a factor's verification found."""
+
+    ok: bool
+    method: str = ""  # "totp" or "recovery_code"
+    locked: bool = False
+    remaining_codes: int | None = None
+    # Events that belong with the sign-in this verification allows; the sign-in stores them
+    # in the same INSERT as its own (accounts.stages.step_passed).
+    events: tuple[SecurityEvent, ...] = ()
+
+
+def is_locked(user: User, now=None) -> bool:
+    """Locked for a while after every TWOFACTOR_MAX_FAILED_CODES wrong codes in a row, and
+    for good at TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES (an admin removes and re-adds them)."""
+    now = now or timezone.now()
+    if is_locked_for_good(user):
+        return True
+    return user.code_locked_until is not None and user.code_locked_until > now
+
+
+def is_locked_for_good(user: User) -> bool:
+    return user.failed_code_count >= settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
+
+
+def verify_guarded(
+    *, request: HttpRequest, user: User, accept: Callable[[], Verification | None]
+) -> Verification:
+    """Reserve an attempt, then let ``accept`` look at the code: its Verification when it
+    matched, None when it did not (then the failure is recorded and may lock the member)."""
+    if not attempt_reserve(user=user):
+        lock_state_load(user=user)
+        return Verification(ok=False, locked=True)
+    accepted = accept()
+    if accepted is not None:
+        return accepted
+    return _failure_record(request=request, user=user)
+
+
+def attempt_reserve(*, user: User) -> bool:
+    """Count this attempt before looking at the code, unless the member is locked. The attempt
+    that reaches a multiple of TWOFACTOR_MAX_FAILED_CODES starts the lockout in the same
+    statement, so no parallel attempt gets past it. False: locked, nothing was tried."""
+    now = timezone.now()
+    attempt = F("failed_code_count") + 1
+    until = now + timedelta(minutes=settings.TWOFACTOR_LOCKOUT_MINUTES)
+    lock_now = Exact(Mod(attempt, Value(settings.TWOFACTOR_MAX_FAILED_CODES)), 0)
+    return (
+        User.objects.filter(
+            pk=user.pk, failed_code_count__lt=settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
+        )
+        .filter(Q(code_locked_until__isnull=True) | Q(code_locked_until__lte=now))
+        .update(
+            failed_code_count=attempt,
+            code_locked_until=Case(
+                When(lock_now, then=Value(until)),
+                default=F("code_locked_until"),
+                output_field=DateTimeField(),
+            ),
+        )
+        == 1
+    )
+
+
+def lock_state_load(*, user: User) -> None:
+    """The caller's copy of the member learns the counter and lockout as they are now, so the
+    page of this very attempt tells the truth."""
+    user.failed_code_count, user.code_locked_until = User.objects.values_list(
+        "failed_code_count", "code_locked_until"
+    ).get(pk=user.pk)
+
+
+def _failure_record(*, request: HttpRequest, user: User) -> Verification:
+    lock_state_load(user=user)
+    locked = is_locked(user)
+    event_record(kind=Kind.CODE_FAILED, request=request, user=user)
+    if locked:
+        event_record(
+            kind=Kind.LOCKED_OUT,
+            request=request,
+            user=user,
+            consecutive_failures=user.failed_code_count,
+            for_good=is_locked_for_good(user),
+        )
+    return Verification(ok=False, locked=locked)

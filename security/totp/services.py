@@ -1,0 +1,176 @@
+"""State changes of the authenticator app: enroll, confirm, verify at sign-in, remove.
+Keyword-only, atomic; a time step is consumed by one conditional UPDATE, never
+read-then-write. Its recovery codes (security.recovery_codes) are its backup."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import user_sessions_end
+from security import encryption, lockout
+from security.events import Kind, event_build, event_record
+from security.lockout import Verification
+from security.models import TOTPDevice
+from security.policy import active_apps, requirement_applies
+from security.recovery_codes import codes as recovery_codes
+from security.recovery_codes import services as recovery_code_services
+from security.totp import codes
+from twofactor_site.mail import email_send
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def active_device(user: User) -> TOTPDevice | None:
+    return active_apps().filter(user=user).first()
+
+
+def has_active_app(user: User) -> bool:
+    """Whether ``user`` signs in with the app (accounts.stages asks this)."""
+    return active_apps().filter(user=user).exists()
+
+
+def device_secret(device: TOTPDevice) -> str:
+    return encryption.decrypt(device.secret_encrypted)
+
+
+def enrollment_device(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed_at=None).first()
+
+
+# --- Enrollment ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def totp_enrollment_start(*, user: User) -> None:
+    """Begin (or begin again) enrollment: a new server-side secret and ten new recovery codes,
+    all inactive until ``totp_device_confirm``. Nothing changes for the member yet."""
+    # One enrollment start at a time per member (a double click sends two): the member's row
+    # is locked for the rest of this transaction.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    TOTPDevice.objects.filter(user=user, confirmed_at=None).delete()
+    recovery_code_services.recovery_codes_discard_pending(user=user)
+    if TOTPDevice.objects.filter(user=user).exists():
+        raise ValueError("user already has an active authenticator app")
+    TOTPDevice.objects.create(user=user, secret_encrypted=encryption.encrypt(codes.secret_new()))
+    recovery_code_services.recovery_codes_store(user=user, active=False)
+
+
+def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
+    """Activate the enrolling app if ``code`` is current for its secret. The new recovery
+    codes replace any old ones, and every other session of the member ends, in the same
+    transaction (the caller re-attaches its own)."""
+    device = enrollment_device(user=user)
+    if device is None:
+        return False
+    step = codes.match_step(device_secret(device), code)
+    if step is None:
+        return False
+    with transaction.atomic():
+        activated = TOTPDevice.objects.filter(pk=device.pk, confirmed_at=None).update(
+            confirmed_at=timezone.now(), last_used_step=step
+        )
+        if not activated:
+            return False
+        recovery_code_services.recovery_codes_activate_pending(user=user)
+        user_sessions_end(user=user)
+    event_record(kind=Kind.TOTP_ADDED, request=request, user=user, actor=user)
+    email_send(to=[user.email], name="factor-added", context={"user": user})
+    return True
+
+
+# --- Verifying at sign-in ------------------------------------------------------------------
+
+
+def code_step_users(users: QuerySet[User]) -> QuerySet[User]:
+    """The code step's loader: its member comes with the authenticator device and the count
+    of unused recovery codes, so the step needs no query of its own for either (its budget
+    is 5)."""
+    return users.select_related("totp_device").annotate(
+        recovery_codes_unused=recovery_code_services.recovery_codes_unused_subquery()
+    )
+
+
+def _verifying_device(user: User) -> TOTPDevice | None:
+    """The active device, from the row the sign-in step loaded with the user when it did.
+    Only an active cached row is trusted: an app is never un-confirmed, and a stale row of a
+    removed app matches nothing in the conditional UPDATE, which is by primary key."""
+    if User.totp_device.is_cached(user):
+        device = getattr(user, "totp_device", None)
+        if device is not None and device.confirmed_at is not None:
+            return device
+    return active_device(user)
+
+
+def _totp_accept(*, user: User, code: str) -> bool:
+    device = _verifying_device(user)
+    if device is None:
+        return False
+    step = codes.match_step(device_secret(device), code)
+    if step is None:
+        return False
+    # Only a step later than the last accepted one: a replayed or raced code updates nothing.
+    return (
+        TOTPDevice.objects.filter(pk=device.pk)
+        .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+        .update(last_used_step=step)
+        == 1
+    )
+
+
+def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verification:
+    """Check what the member typed at the code step: a 6-digit code or a recovery code,
+    through the lockout (security.lockout.verify_guarded)."""
+
+    def accept() -> Verification | None:
+        code = codes.normalize_code(raw)
+        if code is not None:
+            accepted = _totp_accept(user=user, code=code)
+            return Verification(ok=True, method="totp") if accepted else None
+        normalized = recovery_codes.normalize(raw)
+        if normalized is None or not recovery_code_services.recovery_code_consume(
+            user=user, normalized=normalized
+        ):
+            return None
+        # Counted with the member before this code was used (see code_step_users): one
+        # fewer now. Two of one member's codes used at the same instant could each report
+        # one too many; the codes themselves are still consumed exactly once.
+        unused_before = getattr(user, "recovery_codes_unused", None)
+        left = (
+            unused_before - 1
+            if unused_before is not None
+            else recovery_code_services.recovery_codes_remaining(user=user)
+        )
+        used = event_build(kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left)
+        email_send(
+            to=[user.email], name="recovery-code-used", context={"user": user, "remaining": left}
+        )
+        return Verification(ok=True, method="recovery_code", remaining_codes=left, events=(used,))
+
+    return lockout.verify_guarded(request=request, user=user, accept=accept)
+
+
+def reauth_code_check(*, user: User, raw: str) -> bool:
+    """A current code proves presence in settings; it is consumed like one at sign-in."""
+    code = codes.normalize_code(raw)
+    return code is not None and _totp_accept(user=user, code=code)
+
+
+# --- Removing ------------------------------------------------------------------------------
+
+
+def totp_device_remove(*, request: HttpRequest, user: User, actor: User) -> bool:
+    """Back to the email link, and every other session of the member ends (the caller
+    re-attaches its own). Refused while the member's account requires the app."""
+    if requirement_applies(user):
+        return False
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        recovery_code_services.recovery_codes_delete(user=user)
+        user_sessions_end(user=user)
+    event_record(kind=Kind.TOTP_REMOVED, request=request, user=user, actor=actor)
+    email_send(to=[user.email], name="factor-removed", context={"user": user})
+    return True

@@ -1,0 +1,157 @@
+"""The authenticator app: enrollment, its settings page, removal, and its sign-in step."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from accounts import stages
+from security.decorators import active_app_required, enrolling, recent_auth_required
+from security.forms import SecondFactorCodeForm
+from security.lockout import is_locked, is_locked_for_good
+from security.policy import requirement_applies
+from security.recovery_codes.services import recovery_codes_remaining
+from security.totp import codes, services
+from twofactor_site.ratelimits import client_ip_key, rate, user_key
+
+CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py registers it)
+
+# --- Enrollment: recovery codes (security.recovery_codes.views), then the app, then success --
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@login_required
+def enroll(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_sso or services.active_device(user):
+        return redirect("security:personal")
+    if request.method == "POST":
+        services.totp_enrollment_start(user=user)
+        return redirect("security:enroll-codes")
+    context = {"required": requirement_applies(user)}
+    return render(request, "security/enroll_start.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("code")
+@never_cache
+@login_required
+@ratelimit(group="enroll-code", key=user_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
+@enrolling
+def enroll_app(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        code = codes.normalize_code(form.cleaned_data["code"])
+        if code and services.totp_device_confirm(request=request, user=user, code=code):
+            update_session_auth_hash(request, user)  # this session goes on; the others ended
+            return redirect("security:enroll-done")
+        form.add_error(
+            "code", _("That code didn't work. Check the time on your phone and try again.")
+        )
+    secret = services.device_secret(request.enrollment_device)
+    uri = codes.provisioning_uri(secret, account_name=user.email, issuer=settings.SITE_NAME)
+    context = {"form": form, "qr_svg": codes.qr_svg(uri), "key": codes.secret_grouped(secret)}
+    return render(request, "security/enroll_app.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@never_cache
+@login_required
+def enroll_done(request: HttpRequest) -> HttpResponse:
+    if services.active_device(request.user) is None:
+        return redirect("security:enroll")
+    return render(request, "security/enroll_done.html")
+
+
+# --- Managing an active app ------------------------------------------------------------------
+
+
+@require_GET
+@never_cache
+@login_required
+@active_app_required
+def manage(request: HttpRequest) -> HttpResponse:
+    context = {
+        "remaining": recovery_codes_remaining(user=request.user),
+        "required": requirement_applies(request.user),
+    }
+    return render(request, "security/manage.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@login_required
+@active_app_required
+@recent_auth_required
+def totp_remove(request: HttpRequest) -> HttpResponse:
+    required = requirement_applies(request.user)
+    if request.method == "POST":
+        if services.totp_device_remove(request=request, user=request.user, actor=request.user):
+            update_session_auth_hash(request, request.user)  # this session goes on
+            messages.success(
+                request, _("Authenticator app removed. You'll sign in with an email link.")
+            )
+            return redirect("security:personal")
+        messages.error(
+            request, _("Your team requires an authenticator app, so it can't be removed.")
+        )
+        return render(request, "security/totp_remove.html", {"required": True}, status=403)
+    return render(request, "security/totp_remove.html", {"required": required})
+
+
+# --- The sign-in step: a code from the app, or a recovery code -------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("code")
+@never_cache
+@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
+@stages.step_required(CODE_STEP)
+def login_code(request: HttpRequest) -> HttpResponse:
+    user = request.pending_user
+    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["code"]
+        result = services.second_factor_verify(request=request, user=user, raw=raw)
+        if result.ok:
+            if result.method == "recovery_code":
+                _recovery_code_message(request, result.remaining_codes)
+            return stages.step_passed(
+                request, user=user, method=result.method, events=result.events
+            )
+        form.add_error("code", _("That code didn't work. Check your app and try again."))
+    locked = is_locked(user)
+    if locked:
+        form.errors.pop("code", None)
+    context = {
+        "form": form,
+        "locked": locked,
+        "locked_for_good": locked and is_locked_for_good(user),
+        "support_email": settings.SUPPORT_EMAIL,
+    }
+    status = 429 if locked else (400 if form.errors else 200)
+    return render(request, "accounts/login_code.html", context, status=status)
+
+
+def _recovery_code_message(request: HttpRequest, remaining: int) -> None:
+    text = ngettext(
+        "You signed in with a recovery code. You have %(n)d recovery code left.",
+        "You signed in with a recovery code. You have %(n)d recovery codes left.",
+        remaining,
+    ) % {"n": remaining}
+    if remaining <= settings.TWOFACTOR_RECOVERY_CODES_LOW:
+        messages.warning(request, text + " " + _("Generate new ones in your personal settings."))
+    else:
+        messages.info(request, text)
