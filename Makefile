@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := DJANGO_DEBUG=1
 
-.PHONY: run test test-django6 lint bench screenshots migrate clean
+.PHONY: run test test-django6 lint bench bench-load profile screenshots migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,21 @@ test-django6:
 	$(VENV6)/bin/python -m pytest -p no:cacheprovider --ignore=tests/browser -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Complete sign-ins against gunicorn on DATABASE_URL's PostgreSQL and REDIS_URL's Redis: flows/s,
+# latency and SQL per step, server CPU per flow (bench/load.py; BENCH_ARGS="--help" for more).
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
+# A flamegraph of one worker under that load (py-spy, from the bench extra): bench/out/.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $(BENCH_STAMP)
+
+profile: $(BENCH_STAMP)
+	$(BIN)/python bench/load.py --profile $(BENCH_ARGS)
 
 screenshots: $(STAMP)
 	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:cacheprovider -q
