@@ -56,6 +56,9 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 import pyotp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import cpuprof  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOOPBACK = "127.0.0.1"
@@ -839,45 +842,60 @@ def py_spy() -> str:
     return binary
 
 
-def profile_summary(raw: Path, flows: int, rate: int, out: Path) -> str:
-    """The collapsed stacks py-spy wrote, as milliseconds per flow: our own functions
-    (inclusive) and the files where the CPU is spent (self)."""
+# Where CPU goes, by the file of the innermost frame: what the issue's breakdown names.
+CATEGORIES = [
+    ("ORM: building and compiling queries", ("django/db/models/",)),
+    ("database driver and connection", ("django/db/backends/", "django/db/utils", "django/db/__init__",
+                                        "django/db/transaction", "psycopg2/", "bench/pgcount")),
+    ("templates", ("django/template/", "django/templatetags/")),
+    ("Redis client and cache", ("redis/", "django_redis/", "django/core/cache/")),
+    ("sessions, auth, messages", ("django/contrib/sessions/", "django/contrib/auth/",
+                                  "django/contrib/messages/")),
+    ("crypto (Fernet, HMAC, TOTP)", ("cryptography/", "hmac", "hashlib", "pyotp/", "secrets",
+                                     "django/utils/crypto", "base64")),
+    ("forms", ("django/forms/",)),
+    ("mail", ("smtplib", "email/", "django/core/mail/")),
+    ("our code", ("accounts/", "security/", "twofactor_site/")),
+    ("gunicorn and HTTP parsing", ("gunicorn/", "http/", "socket", "selectors")),
+    ("Django request handling, URLs, middleware", ("django/",)),
+]
+
+
+def _category(path: str) -> str:
+    for name, prefixes in CATEGORIES:
+        if path.startswith(prefixes):
+            return name
+    return "other (stdlib, libraries)"
+
+
+def profile_summary(collapsed: str, flows: int, out: Path) -> str:
+    """CPU samples (microseconds per stack) as milliseconds per flow: by category, our
+    functions (inclusive), and the busiest library functions (self)."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    categories: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.read_text().splitlines():
+    for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
-        try:
-            count = int(count_text)
-        except ValueError:
+        if not count_text.isdigit():
             continue
+        count = int(count_text)
         total += count
         frames = stack.split(";")
-        seen = set()
-        for frame in frames:
-            match = re.match(r"(.*) \((.*?):\d+\)$", frame)
-            if not match:
-                continue
-            func, path = match.groups()
-            if path.startswith(("accounts/", "security/", "twofactor_site/")) or (
-                "/site-packages/" not in path and "/lib/python" not in path and "bench/" not in path
-                and path.endswith(".py") and not path.startswith("<")
-            ):
-                key = f"{func} ({path})"
-                if key not in seen:
-                    inclusive[key] += count
-                    seen.add(key)
-        last = re.match(r"(.*) \((.*?):\d+\)$", frames[-1])
-        if last:
-            path = last.group(2)
-            path = path.split("/site-packages/", 1)[-1]
-            own[re.sub(r"/[^/]+\.py$", "", path) if "/" in path else path] += count
-    ms = lambda n: 1000 * n / rate / max(flows, 1)  # noqa: E731
-    lines = [f"{total} samples at {rate}/s over {flows} flows: {ms(total):.1f} ms per flow in "
-             "the worker", "", "our code, inclusive ms per flow:"]
-    lines += [f"  {ms(n):6.2f}  {key}" for key, n in inclusive.most_common(30)]
-    lines += ["", "where the CPU is (self time by package directory), ms per flow:"]
-    lines += [f"  {ms(n):6.2f}  {key}" for key, n in own.most_common(25)]
+        for key in set(frames):
+            path = key.rsplit(" (", 1)[-1]
+            if path.startswith(("accounts/", "security/", "twofactor_site/")):
+                inclusive[key] += count
+        own[frames[-1]] += count
+        categories[_category(frames[-1].rsplit(" (", 1)[-1])] += count
+    ms = lambda n: n / 1000 / max(flows, 1)  # noqa: E731
+    lines = [f"{total / 1e6:.2f} s of worker CPU sampled over {flows} flows: {ms(total):.1f} ms "
+             "per flow", "", "by category (self time), ms per flow:"]
+    lines += [f"  {ms(n):6.2f}  {key}" for key, n in categories.most_common()]
+    lines += ["", "our functions, inclusive, ms per flow:"]
+    lines += [f"  {ms(n):6.2f}  {key}" for key, n in inclusive.most_common(40)]
+    lines += ["", "busiest functions (self), ms per flow:"]
+    lines += [f"  {ms(n):6.2f}  {key}" for key, n in own.most_common(30)]
     text = "\n".join(lines)
     out.write_text(text + "\n")
     return text
@@ -975,6 +993,8 @@ def main() -> int:
     try:
         db.create()
         env = server_env(db, redis.url, sink, work / "static")
+        if args.profile:
+            env["BENCH_CPU_PROFILE"] = "1"
         manage(env, "manage.py", "migrate", "--noinput")
         manage(env, "manage.py", "collectstatic", "--noinput")
         seed: dict = {}
@@ -1012,13 +1032,13 @@ def main() -> int:
                                 subprocess.Popen(  # noqa: S603
                                     [py_spy(), "record", "--pid", str(pid), "--rate", "250",
                                      "--duration", str(int(args.seconds)), "--nonblocking",
-                                     "--format", fmt, "--output", f"{base}.{ext}"],
+                                     "--format", "flamegraph", "--output", f"{base}-py-spy.svg"],
                                     stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL,
                                 )
-                                for fmt, ext in (("flamegraph", "svg"), ("raw", "txt"))
                             ]
                             time.sleep(0.5)  # attached before the clients start
+                            Browser(server.port).request("GET", "/bench/profile/")  # reset
                         meter.start()
                         started = time.monotonic()
                         rec = driver.run(flow, clients=args.clients, seconds=args.seconds,
@@ -1032,10 +1052,16 @@ def main() -> int:
                         for profiler in profilers:
                             profiler.wait(timeout=args.seconds + 60)
                         if args.profile:
-                            worker_flows = rec.flows  # one worker: every flow went through it
-                            print(profile_summary(Path(f"{base}.txt"), worker_flows, 250,
-                                                  Path(f"{base}-summary.txt")))
-                            print(f"flamegraph: {base}.svg")
+                            samples = Browser(server.port).request("GET", "/bench/profile/").body
+                            Path(f"{base}-cpu.txt").write_text(samples)
+                            title = f"{flow} flow, {hasher} hasher, worker CPU"
+                            Path(f"{base}.svg").write_text(
+                                cpuprof.flamegraph_svg(samples, title=title)
+                            )
+                            # One worker: every flow went through it.
+                            print(profile_summary(samples, rec.flows, Path(f"{base}.txt")))
+                            print(f"flamegraphs: {base}.svg (CPU time, from inside the worker)"
+                                  f", {base}-py-spy.svg (py-spy, wall clock)")
                 finally:
                     server.stop()
                     redis.forget(server.prefix)
