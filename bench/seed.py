@@ -28,8 +28,10 @@ from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, User  # noqa: E402
-from security import encryption, recovery_codes, totp  # noqa: E402
+from security import encryption  # noqa: E402
 from security.models import RecoveryCode, TOTPDevice  # noqa: E402
+from security.recovery_codes import codes as recovery_codes  # noqa: E402
+from security.totp import codes as totp  # noqa: E402
 
 PASSWORD = "bench passphrase 2fa load"
 APP_TEAM, LINK_TEAM = "Bench app team", "Bench link team"
