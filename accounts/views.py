@@ -34,7 +34,7 @@ from accounts.sign_in_links import (
 )
 from security.events import Kind, event_record
 from twofactor_site.mail import email_send
-from twofactor_site.net import browser_summary, client_ip, safe_next
+from twofactor_site.net import client_ip, device_name, safe_next
 from twofactor_site.ratelimits import client_ip_key, post_email_key, rate
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
@@ -83,7 +83,7 @@ def _link_send(request: HttpRequest, *, user: User, pending) -> bool:
         "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
         "requested_at": timezone.now(),
         "ip": client_ip(request),
-        "browser": browser_summary(request.META.get("HTTP_USER_AGENT", "")),
+        "browser": device_name(request.META.get("HTTP_USER_AGENT", "")) or _("an unknown browser"),
     }
     sent = email_send(to=[user.email], name="sign-in-link", context=context)
     if sent:

@@ -8,7 +8,7 @@ from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 class SecurityEventAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     """Read-only: the log is evidence."""
 
-    list_display = ["created_at", "kind", "user_email", "actor_email", "account", "ip"]
+    list_display = ["created_at", "kind", "user_email", "actor_email", "account", "ip", "device"]
     list_filter = ["kind", "account", "created_at"]
     search_fields = ["user_email", "actor_email", "ip"]
     list_select_related = ["account"]

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from twofactor_site.net import device_name
+
 
 class TOTPDevice(models.Model):
     """A member's authenticator app. Until ``confirmed_at`` is set (a correct code was
@@ -103,3 +105,8 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user_email or '-'} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def device(self) -> str:
+        """The browser as a person names it ("Chrome on Linux"), from the stored user agent."""
+        return device_name(self.user_agent)

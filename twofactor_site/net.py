@@ -1,11 +1,12 @@
-"""Who is asking (the client's address, believing X-Forwarded-For only from our proxies), and
-where they may be sent next."""
+"""Who is asking (the client's address, believing X-Forwarded-For only from our proxies, and
+what their browser is called), and where they may be sent next."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
 
+import ua_parser
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,28 +55,46 @@ def user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
 
 
-def browser_summary(ua: str) -> str:
-    """ "Firefox on Linux": enough for a person to recognise their own request."""
-    browsers = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Chromium/", "Chromium"),
-        ("Safari/", "Safari"),
-    ]
-    systems = [
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Android", "Android"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    browser = next((name for marker, name in browsers if marker in ua), "an unknown browser")
-    system = next((name for marker, name in systems if marker in ua), "")
-    return f"{browser} on {system}" if system else browser
+# ua-parser's family names, shortened to what a person calls their browser and system.
+_BROWSER_NAMES = {
+    "HeadlessChrome": "Chrome",
+    "Chrome Mobile": "Chrome",
+    "Chrome Mobile iOS": "Chrome",
+    "Chrome Mobile WebView": "Chrome",
+    "Mobile Safari": "Safari",
+    "Mobile Safari UI/WKWebView": "Safari",
+    "Firefox Mobile": "Firefox",
+    "Firefox iOS": "Firefox",
+    "Edge Mobile": "Edge",
+    "Opera Mobile": "Opera",
+    "Samsung Internet": "Samsung Internet",
+}
+_SYSTEM_NAMES = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
+
+
+@functools.lru_cache(maxsize=512)
+def device_name(user_agent: str) -> str:
+    """ "Chrome on Linux", "Safari on iPhone": enough for a person to recognise their own
+    browser, in emails and in the security log alike (and for naming trusted browsers).
+    Parsed by ua-parser, whose rules follow new browsers; "" when nothing is known."""
+    if not user_agent:
+        return ""
+    result = ua_parser.parse(user_agent[:USER_AGENT_MAX])
+    family = result.user_agent.family if result.user_agent else ""
+    if family in ("", "Other"):
+        family = ""
+    browser = _BROWSER_NAMES.get(family, family)
+    device = result.device.family if result.device else ""
+    system = result.os.family if result.os else ""
+    if device in ("iPhone", "iPad"):
+        where = device
+    elif system and system != "Other":
+        where = _SYSTEM_NAMES.get(system, system)
+    else:
+        where = ""
+    if browser and where:
+        return f"{browser} on {where}"
+    return browser or (f"A browser on {where}" if where else "")
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
