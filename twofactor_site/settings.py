@@ -210,7 +210,9 @@ else:
             "REDIS_URL must be set unless DJANGO_DEBUG is on: rate limits must be shared by "
             "every app process"
         )
-    if DEBUG and not TESTING:
+    # Said once, by the dev server: not by every command `make run` runs first, nor again by
+    # the autoreloader's child process (RUN_MAIN).
+    if DEBUG and sys.argv[1:2] == ["runserver"] and os.environ.get("RUN_MAIN") != "true":
         sys.stderr.write(
             "Note: REDIS_URL is not set, so the cache is local memory and rate limits are per "
             "process. Fine for the dev server, never for production.\n"
