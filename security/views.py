@@ -83,7 +83,8 @@ def security_page(request: HttpRequest) -> HttpResponse:
         choice = request.POST.getlist("require")
         if choice not in (["on"], ["off"]):
             # Only the page's own buttons: a mangled value must not turn the requirement off.
-            return render(request, "error.html", _REQUIRE_UNREADABLE, status=400)
+            context = {**_REQUIRE_UNREADABLE, "layout": "layouts/manage.html"}
+            return render(request, "error.html", context, status=400)
         required = choice == ["on"]
         if requirement_set(request=request, account=account, admin=admin, required=required):
             text = (

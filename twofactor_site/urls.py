@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("settings/", include("security.urls")),
     path("admin/", admin.site.urls),
+    # The production error pages, on the debug server only (README: "Seeing the error pages").
+    path("_errors/<int:status>/", views.error_preview, name="error-preview"),
     path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
 ]
 

@@ -30,8 +30,25 @@ except ImportError:  # pragma: no cover
     SERVICE_ERRORS = (OperationalError, InterfaceError)
 
 
-def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
-    return render(request, "error.html", {"title": title, "message": message}, status=status)
+def error_layout(request: HttpRequest) -> str:
+    """A signed-in member sees a refusal inside the pages they know (their nav, Sign out);
+    everyone else, a pending login included, sees the entrance card."""
+    user = getattr(request, "user", None)
+    try:
+        signed_in = user is not None and user.is_authenticated
+    except SERVICE_ERRORS:  # the session store is out of reach: the plain card still renders
+        signed_in = False
+    return "layouts/manage.html" if signed_in else "layouts/entrance.html"
+
+
+def _page(
+    request: HttpRequest, status: int, title: str, message: str, *, in_layout: bool = False
+) -> HttpResponse:
+    """``in_layout``: inside the signed-in layout when the member is signed in. Only for
+    refusals: a 500 or 503 page must render even when the session store or database is down."""
+    layout = error_layout(request) if in_layout else "layouts/entrance.html"
+    context = {"title": title, "message": message, "layout": layout}
+    return render(request, "error.html", context, status=status)
 
 
 def error_page(request: HttpRequest, status: int) -> HttpResponse:
@@ -42,6 +59,7 @@ def error_page(request: HttpRequest, status: int) -> HttpResponse:
             405,
             _("That doesn't work here"),
             _("This page can't be used that way. Go back and use its buttons and links."),
+            in_layout=True,
         )
     if status == 404:
         return page_not_found(request, None)
@@ -95,12 +113,17 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
         403,
         _("You can't open this page"),
         _("This page is for Account Admins of this team. Ask one of them if you need a change."),
+        in_layout=True,
     )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _page(
-        request, 404, _("Page not found"), _("Check the address, or go back to the home page.")
+        request,
+        404,
+        _("Page not found"),
+        _("Check the address, or go back to the home page."),
+        in_layout=True,
     )
 
 
@@ -127,6 +150,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _page(
         request, 500, _("Something went wrong"), _("It's not you, it's us. Please try again.")
     )
+
+
+# What each status shows, for the preview below: the handlers themselves, as production calls them.
+_PREVIEWS = {
+    400: lambda request: bad_request(request, None),
+    403: lambda request: permission_denied(request, None),
+    404: lambda request: page_not_found(request, None),
+    405: lambda request: error_page(request, 405),
+    415: unsupported_media_type,
+    429: lambda request: ratelimited(request, None),
+    500: server_error,
+}
+
+
+def error_preview(request: HttpRequest, status: int) -> HttpResponse:
+    """/_errors/<status>/: the page production shows for ``status``, for a developer on the
+    debug server (where Django shows its technical pages instead). Not found unless DEBUG."""
+    if not settings.DEBUG or status not in _PREVIEWS:
+        return page_not_found(request, None)
+    return _PREVIEWS[status](request)
 
 
 class StrictFormViewMixin:
