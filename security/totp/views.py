@@ -62,7 +62,13 @@ def enroll_app(request: HttpRequest) -> HttpResponse:
         )
     secret = services.device_secret(request.enrollment_device)
     uri = codes.provisioning_uri(secret, account_name=user.email, issuer=settings.SITE_NAME)
-    context = {"form": form, "qr_svg": codes.qr_svg(uri), "key": codes.secret_grouped(secret)}
+    context = {
+        "form": form,
+        "qr_svg": codes.qr_svg(uri),
+        "uri": uri,  # "Open in your authenticator app", for the phone that holds the app
+        "key": codes.secret_grouped(secret),
+        "key_plain": secret,  # what Copy puts on the clipboard: no spaces to trip an app
+    }
     return render(request, "security/enroll_app.html", context, status=400 if form.errors else 200)
 
 
