@@ -28,10 +28,9 @@ class EnrollmentRequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (
-            user.is_authenticated
-            and must_enroll(user)
-            and url_name(request.path_info) not in ENROLLMENT_URL_NAMES
-        ):
+        # Kept on the request for the layout: during forced set-up the nav offers only what
+        # works (twofactor_site.context_processors.site).
+        request.must_enroll = user.is_authenticated and must_enroll(user)
+        if request.must_enroll and url_name(request.path_info) not in ENROLLMENT_URL_NAMES:
             return redirect("security:enroll")
         return self.get_response(request)
