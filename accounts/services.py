@@ -96,7 +96,15 @@ def member_invite(
         account=account,
         role=str(role),
     )
-    context = {"account": account, "by": by, "member": member, "sso": member.is_sso}
+    context = {
+        "account": account,
+        "by": by,
+        "member": member,
+        "sso": member.is_sso,
+        # A re-add resets the member's sign-in: the email says so, why, and by whom.
+        "readded": readded,
+        "by_support": by.account_id != account.pk,
+    }
     if not member.is_sso:
         uid = urlsafe_base64_encode(force_bytes(member.pk))
         token = tokens.invitation_tokens.make_token(member)
