@@ -42,4 +42,5 @@ urlpatterns = [
     ),
     path("personal/two-factor/remove/", totp.totp_remove, name="totp-remove"),
     path("security/", views.security_page, name="security"),
+    path("security/requirement/", views.requirement_confirm, name="requirement-confirm"),
 ]

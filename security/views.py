@@ -17,10 +17,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
+from accounts.models import User
 from accounts.presence import presence_proved
 from security.forms import ReauthForm
 from security.models import SecurityEvent
-from security.policy import Method, method_of, requirement_applies, requirement_set
+from security.policy import (
+    Method,
+    method_of,
+    requirement_applies,
+    requirement_set,
+    with_second_factor,
+)
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import safe_next
 from twofactor_site.ratelimits import rate, user_key
@@ -99,3 +106,29 @@ def security_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"account": account, "has_app": has_app, "page": page}
     return render(request, "security/security.html", context)
+
+
+@require_GET
+@never_cache
+@login_required
+@account_admin_required
+def requirement_confirm(request: HttpRequest) -> HttpResponse:
+    """Ask before turning the requirement on (it sends the whole team through set-up) or off.
+    The page's button posts to the Security page, which makes the change."""
+    account = request.user.account
+    choice = request.GET.get("require")
+    turning_on = choice == "on"
+    if choice not in ("on", "off") or turning_on == account.require_totp:
+        return redirect("security:security")
+    if turning_on and active_device(request.user) is None:
+        messages.error(request, _("Set up an authenticator app on your own account first."))
+        return redirect("security:security")
+    members = with_second_factor(
+        account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
+    )
+    context = {
+        "turning_on": turning_on,
+        "without_app": members.filter(has_app=False).count(),
+        "nav": "security",
+    }
+    return render(request, "security/requirement_confirm.html", context)

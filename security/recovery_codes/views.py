@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from security.decorators import active_app_required, enrolling, recent_auth_required
 from security.recovery_codes import services
@@ -104,12 +104,16 @@ def recovery_codes_print(request: HttpRequest) -> HttpResponse:
     return render(request, "security/codes_print.html", {"codes": codes})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
 @active_app_required
 @recent_auth_required
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    """GET asks first (every current code stops working); the POST of its button does it."""
+    if request.method == "GET":
+        remaining = services.recovery_codes_remaining(user=request.user)
+        return render(request, "security/recovery_codes_regenerate.html", {"remaining": remaining})
     services.recovery_codes_regenerate(request=request, user=request.user)
     update_session_auth_hash(request, request.user)  # this session goes on; the others ended
     messages.success(request, _("New recovery codes are ready. Your old codes no longer work."))

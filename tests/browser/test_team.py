@@ -30,6 +30,7 @@ def test_admin_requires_app_and_member_is_walked_through_enrollment(
 
     admin.goto("/settings/security/")
     admin.get_by_role("button", name="Enable").click()
+    admin.get_by_role("button", name="Require the app").click()  # after the confirmation
     expect(admin.get_by_role("status")).to_contain_text("Every team member now needs")
     expect(admin.get_by_text("Required", exact=True)).to_be_visible()
 

@@ -91,10 +91,27 @@ def test_recovery_codes_regenerate_kills_old_codes(totp_client, member_with_totp
     assert code_post(other, new[0]).status_code == HTTPStatus.FOUND
 
 
-def test_recovery_codes_regenerate_post_only(totp_client, member_with_totp):
+def test_recovery_codes_regenerate_get_asks_first_and_changes_nothing(
+    totp_client, member_with_totp
+):
     old = codes_of(member_with_totp)
-    assert totp_client.get(REGENERATE).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    response = totp_client.get(REGENERATE)
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Generate new recovery codes?" in page
+    assert "All 10 of your unused recovery codes stop working at once" in page
+    assert f'href="{URL}"' in page  # Cancel goes back to the codes
     assert codes_of(member_with_totp) == old
+    assert not SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.RECOVERY_CODES_REGENERATED
+    ).exists()
+
+
+def test_recovery_codes_page_asks_before_regenerating(totp_client, member_with_totp):
+    """The codes page's "Generate new recovery codes" is a link to the question, not a POST."""
+    page = totp_client.get(URL).content.decode()
+    assert f'<a class="button" href="{REGENERATE}">Generate new recovery codes</a>' in page
+    assert f'action="{REGENERATE}"' not in page
 
 
 def test_recovery_codes_regenerate_needs_csrf(totp_client, member_with_totp):
