@@ -8,6 +8,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -36,7 +37,10 @@ class SecondFactorFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
-    list_display = ["email", "name", "account", "role", "identity", "second_factor", "last_login"]
+    # Five columns that fit a 1280 px screen beside the filters: the name goes under the email,
+    # and "Single sign-on" under second factor says what the identity column did.
+    list_display = ["member", "account", "role", "second_factor", "last_sign_in"]
+    list_display_links = ["member"]
     list_filter = ["account", "role", "identity", SecondFactorFilter, "is_staff", "is_active"]
     search_fields = ["email", "name", "account__name"]
     list_select_related = ["account"]
@@ -70,6 +74,16 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_second_factor(super().get_queryset(request))
+
+    @admin.display(description=_("member"), ordering="email")
+    def member(self, user: User) -> str:
+        if not user.name:
+            return user.email
+        return format_html('{}<br><span class="quiet">{}</span>', user.email, user.name)
+
+    @admin.display(description=_("last sign-in"), ordering="last_login", empty_value=_("Never"))
+    def last_sign_in(self, user: User):
+        return user.last_login
 
     @admin.display(description=_("second factor"))
     def second_factor(self, user: User) -> str:

@@ -398,6 +398,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# One date format with the product's pages, in the admin too (twofactor_site/formats/en).
+FORMAT_MODULE_PATH = ["twofactor_site.formats"]
 USE_I18N = True
 USE_TZ = True
 
