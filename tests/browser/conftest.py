@@ -163,3 +163,20 @@ def screenshot_dir() -> Iterator[Path]:
     path = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     yield path
+
+
+@pytest.fixture
+def support_group(db):
+    """The Support group its migration makes; browser tests flush the database between tests
+    (the live server needs committed data), which takes the migration's rows with it."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = import_module("accounts.migrations.0003_support_group")
+    group, _created = Group.objects.get_or_create(name=migration.SUPPORT_GROUP)
+    for app_label, codename in migration.SUPPORT_PERMISSIONS:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return group
