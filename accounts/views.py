@@ -32,6 +32,8 @@ from accounts.sign_in_links import (
     sign_in_link_consume,
     sign_in_link_issue,
 )
+from accounts.sso import services as sso_services
+from accounts.sso.views import sso_redirect
 from security.events import Kind, event_record
 from twofactor_site.mail import email_send
 from twofactor_site.net import client_ip, device_name, safe_next
@@ -62,6 +64,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return _second_step_begin(request, user=user, next_url=next_url)
         known = User.objects.select_related("account").filter(email=email).first()
         event_record(kind=Kind.PASSWORD_FAILED, request=request, user=known, email=email)
+        # An address of a team's SSO domain: whoever it is (an SSO member, nobody, a wrong
+        # password), the answer is that team's provider, so it tells nothing about members.
+        sso_connection = sso_services.connection_for_email(email)
+        if sso_connection is not None:
+            return sso_redirect(
+                request, connection=sso_connection, email=email, next_url=next_url
+            )
         form.add_error(None, _("That email and password don't match. Check both and try again."))
     status = 400 if form.errors else 200
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)

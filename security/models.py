@@ -77,6 +77,12 @@ class SecurityEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         SIGN_OUT = "sign_out", _("Signed out")
         ADMIN_LOOKUP_REFUSED = "admin_lookup_refused", _("Admin filter refused")
+        SSO_REFUSED = "sso_refused", _("Single sign-on refused")
+        SSO_SETTINGS_CHANGED = "sso_settings_changed", _("Single sign-on settings changed")
+        SSO_DOMAIN_ADDED = "sso_domain_added", _("Single sign-on domain added")
+        SSO_DOMAIN_VERIFIED = "sso_domain_verified", _("Single sign-on domain verified")
+        SSO_DOMAIN_REMOVED = "sso_domain_removed", _("Single sign-on domain removed")
+        MEMBER_CONVERTED_TO_SSO = "member_converted_to_sso", _("Member switched to single sign-on")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

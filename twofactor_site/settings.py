@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "accounts",
+    "accounts.sso",
     "security",
 ]
 
@@ -291,6 +292,37 @@ if not TWOFACTOR_ENCRYPTION_KEYS and not (DEBUG or TESTING):
         "print(Fernet.generate_key().decode())'"
     )
 
+# --- Single sign-on (OpenID Connect per team, accounts/sso/) ----------------------------------
+
+# Every call to an identity provider (discovery, JWKS, token) gives up after this many
+# seconds: a slow provider gets a clear page, never a hung worker.
+TWOFACTOR_SSO_TIMEOUT_SECONDS = env_int("TWOFACTOR_SSO_TIMEOUT_SECONDS", 10, minimum=1)
+# OpenID Connect requires https issuers. For tests and local development only, http may be
+# allowed for issuers on a loopback address (127.0.0.0/8, ::1, localhost); never elsewhere.
+TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK = env_bool("TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK", False)
+if TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK is for tests and development: it needs DJANGO_DEBUG"
+    )
+# The DNS server asked for domain verification TXT records, as host or host:port (an IPv6
+# address in brackets: [::1]:53). Empty: the system's resolvers (/etc/resolv.conf).
+TWOFACTOR_SSO_DNS_RESOLVER = env_str("TWOFACTOR_SSO_DNS_RESOLVER")
+if TWOFACTOR_SSO_DNS_RESOLVER:
+    _resolver = urlsplit(f"dns://{TWOFACTOR_SSO_DNS_RESOLVER}")
+    try:
+        ipaddress.ip_address(_resolver.hostname or "")
+        _resolver.port  # noqa: B018  (raises ValueError when not a port number)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "TWOFACTOR_SSO_DNS_RESOLVER must be an IP address, optionally with a port "
+            f"(192.0.2.53, 192.0.2.53:5353, [::1]:53); got {TWOFACTOR_SSO_DNS_RESOLVER!r}"
+        ) from None
+# How long discovery documents and signing keys are reused before they are fetched again (a
+# token signed with a key we have not seen yet fetches the keys at once).
+TWOFACTOR_SSO_METADATA_CACHE_SECONDS = env_int(
+    "TWOFACTOR_SSO_METADATA_CACHE_SECONDS", 300, minimum=0
+)
+
 # Rate limits, in django-ratelimit's notation. Each is per key per window.
 # Password attempts from one address: a team behind one NAT still signs in.
 RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "30/10m")
@@ -307,6 +339,8 @@ RATELIMIT_RESET_IP = env_str("RATELIMIT_RESET_IP", "10/h")
 RATELIMIT_RESET_EMAIL = env_str("RATELIMIT_RESET_EMAIL", "3/h")
 # Re-authentication attempts (password or code) in settings.
 RATELIMIT_REAUTH_USER = env_str("RATELIMIT_REAUTH_USER", "10/10m")
+# "Sign in with SSO" requests and provider callbacks from one address.
+RATELIMIT_SSO_IP = env_str("RATELIMIT_SSO_IP", "30/10m")
 # Invitations an admin may send.
 RATELIMIT_INVITE_USER = env_str("RATELIMIT_INVITE_USER", "30/h")
 

@@ -15,6 +15,7 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("accounts.sso.urls")),
     path("settings/", include("security.urls")),
     path("admin/", admin.site.urls),
     # The production error pages, on the debug server only (README: "Seeing the error pages").
