@@ -227,8 +227,8 @@ def test_login_query_budget(client, member, django_assert_max_num_queries):
 
 
 def test_login_wrong_password_query_budget(client, member, django_assert_max_num_queries):
-    # user (with account), the user again for the event, event.
-    with django_assert_max_num_queries(3):
+    # user (with account), the user again for the event, event, whether the domain is SSO.
+    with django_assert_max_num_queries(4):
         response = password_step(client, member.email, "wrong password")
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
