@@ -22,6 +22,9 @@ from twofactor_site.mail import wait_for_background
 
 PASSWORD = "correct horse battery staple"
 
+# The real OpenID provider and DNS server of the SSO tests, for tests/sso and tests/browser.
+pytest_plugins = ["tests.sso.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _real_services_when_marked(request):

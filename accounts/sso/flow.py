@@ -115,6 +115,8 @@ def sso_login_complete(
     request.session[VERIFIED_AT_SESSION_KEY] = now
     events_save(
         *events,
-        event_build(kind=Kind.SIGN_IN, request=request, user=user, method="sso", issuer=login.issuer),
+        event_build(
+            kind=Kind.SIGN_IN, request=request, user=user, method="sso", issuer=login.issuer
+        ),
     )
     return redirect(next_url or settings.LOGIN_REDIRECT_URL)

@@ -24,7 +24,9 @@ class ConnectionForm(forms.Form):
         label=_("Issuer URL"),
         max_length=500,
         help_text=_("Your provider's OpenID Connect issuer, such as https://acme.okta.com."),
-        widget=forms.URLInput(attrs={"spellcheck": "false", "autocapitalize": "off"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "spellcheck": "false", "autocapitalize": "off"}
+        ),
     )
     client_id = forms.CharField(label=_("Client ID"), max_length=255)
     client_secret = forms.CharField(

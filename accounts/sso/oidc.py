@@ -35,7 +35,18 @@ LEEWAY_SECONDS = 60
 # What the discovery document must name for the authorization code flow.
 REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 # Asymmetric signatures only: an HS256 token would be "signed" with our own client secret.
-ALLOWED_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+ALLOWED_ALGORITHMS = [
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+]
 
 
 class ProviderError(Exception):
@@ -354,7 +365,19 @@ def identity_from_tokens(*, issuer: str, client_id: str, nonce: str, token: dict
         issuer=issuer,
         subject=str(claims["sub"]),
         email=email,
-        # Only a JSON true counts: a missing claim or the string "true" does not.
-        email_verified=claims.get("email_verified") is True,
+        email_verified=email_is_verified(issuer, claims),
         name=name[:150] if isinstance(name, str) else "",
     )
+
+
+# Microsoft Entra ID never sends email_verified for work accounts; its optional claim xms_edov
+# ("email domain owner verified") says the tenant owns the address's domain.
+ENTRA_HOST = "login.microsoftonline.com"
+
+
+def email_is_verified(issuer: str, claims: dict) -> bool:
+    """Only a JSON true counts: a missing claim or the string "true" does not. For Entra ID
+    issuers only, and only when email_verified is absent, xms_edov true stands in for it."""
+    if "email_verified" in claims:
+        return claims["email_verified"] is True
+    return urlsplit(issuer).hostname == ENTRA_HOST and claims.get("xms_edov") is True

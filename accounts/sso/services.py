@@ -21,7 +21,9 @@ from security.events import Kind, event_record
 from security.models import RecoveryCode, TOTPDevice
 
 # A DNS name of letters, digits and hyphens (IDNA-encoded), at least two labels.
-DOMAIN_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$"
+)
 
 
 class SSOError(Exception):
@@ -126,14 +128,20 @@ def domain_normalize(raw: str) -> str:
 
 def domain_add(*, request, account: Account, by: User | None, domain: str) -> Domain:
     domain = domain_normalize(domain)
-    if Domain.objects.filter(domain=domain, verified_at__isnull=False).exclude(account=account).exists():
+    if (
+        Domain.objects.filter(domain=domain, verified_at__isnull=False)
+        .exclude(account=account)
+        .exists()
+    ):
         raise SSOError(_("%(domain)s is verified by another team.") % {"domain": domain})
     try:
         with transaction.atomic():
             claim = Domain.objects.create(account=account, domain=domain)
     except IntegrityError:
         raise SSOError(_("%(domain)s is already on the list.") % {"domain": domain}) from None
-    event_record(kind=Kind.SSO_DOMAIN_ADDED, request=request, actor=by, account=account, domain=domain)
+    event_record(
+        kind=Kind.SSO_DOMAIN_ADDED, request=request, actor=by, account=account, domain=domain
+    )
     return claim
 
 
@@ -209,20 +217,28 @@ def member_for_identity(*, request, connection: Connection, identity: oidc.Ident
     if not identity.email_verified:
         raise SignInRefused(
             "email-unverified",
-            _("Your identity provider hasn't confirmed that %(email)s is your address, so we "
-              "can't sign you in with it. Ask your IT team to check your account there.")
+            _(
+                "Your identity provider hasn't confirmed that %(email)s is your address, so we "
+                "can't sign you in with it. Ask your IT team to check your account there."
+            )
             % {"email": email},
         )
     if not account.sso_domains.filter(domain=domain_of(email), verified_at__isnull=False).exists():
         raise SignInRefused(
             "domain-not-team",
-            _("Your identity provider signed you in as %(email)s, which isn't an address of a "
-              "domain %(team)s verified.") % {"email": email, "team": account.name},
+            _(
+                "Your identity provider signed you in as %(email)s, which isn't an address of a "
+                "domain %(team)s verified."
+            )
+            % {"email": email, "team": account.name},
         )
     not_member = SignInRefused(
         "not-member",
-        _("%(email)s isn't a member of %(team)s here. Ask one of your team's Account Admins to "
-          "add you.") % {"email": email, "team": account.name},
+        _(
+            "%(email)s isn't a member of %(team)s here. Ask one of your team's Account Admins to "
+            "add you."
+        )
+        % {"email": email, "team": account.name},
     )
     link = (
         Identity.objects.select_related("user")
@@ -244,8 +260,11 @@ def member_for_identity(*, request, connection: Connection, identity: oidc.Ident
     if not user.is_sso:
         raise SignInRefused(
             "password-member",
-            _("%(email)s signs in with a password here. Use the password form, or ask an "
-              "Account Admin to switch you to single sign-on.") % {"email": email},
+            _(
+                "%(email)s signs in with a password here. Use the password form, or ask an "
+                "Account Admin to switch you to single sign-on."
+            )
+            % {"email": email},
         )
     try:
         with transaction.atomic():
@@ -253,8 +272,11 @@ def member_for_identity(*, request, connection: Connection, identity: oidc.Ident
     except IntegrityError:  # linked to another subject already (or a racing first sign-in)
         raise SignInRefused(
             "linked-to-another-subject",
-            _("%(email)s is linked to another account at your identity provider. Ask an "
-              "Account Admin to remove and add you again.") % {"email": email},
+            _(
+                "%(email)s is linked to another account at your identity provider. Ask an "
+                "Account Admin to remove and add you again."
+            )
+            % {"email": email},
         ) from None
     return user
 
@@ -296,7 +318,9 @@ def member_convert_to_sso(*, request, member: User, by: User) -> None:
         member.identity = User.Identity.SSO
         member.set_unusable_password()
         member.failed_code_count, member.code_locked_until = 0, None
-        member.save(update_fields=["identity", "password", "failed_code_count", "code_locked_until"])
+        member.save(
+            update_fields=["identity", "password", "failed_code_count", "code_locked_until"]
+        )
         TOTPDevice.objects.filter(user=member).delete()
         RecoveryCode.objects.filter(user=member).delete()
         SignInLink.objects.filter(user=member, used_at=None, retired_at=None).update(

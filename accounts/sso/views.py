@@ -17,7 +17,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
 from accounts.login_flow import safe_next
-from accounts.models import User
+from accounts.models import User, normalize_email
 from accounts.ratelimits import rate
 from accounts.sso import oidc, services
 from accounts.sso.flow import (
@@ -105,7 +105,9 @@ def login_sso_callback(request: HttpRequest) -> HttpResponse:
     )
     code = request.GET.get("code", "")
     if connection is None or not code or len(code) > 4096:
-        return _problem(request, reason="no-code" if connection else "sso-off", status=400, login=login)
+        return _problem(
+            request, reason="no-code" if connection else "sso-off", status=400, login=login
+        )
     try:
         tokens = oidc.code_exchange(
             issuer=connection.issuer,
@@ -116,12 +118,17 @@ def login_sso_callback(request: HttpRequest) -> HttpResponse:
             code_verifier=login.code_verifier,
         )
         identity = oidc.identity_from_tokens(
-            issuer=connection.issuer, client_id=connection.client_id, nonce=login.nonce, token=tokens
+            issuer=connection.issuer,
+            client_id=connection.client_id,
+            nonce=login.nonce,
+            token=tokens,
         )
     except oidc.ProviderError as error:
         return _problem(request, error=error, login=login, account=connection.account)
     try:
-        user = services.member_for_identity(request=request, connection=connection, identity=identity)
+        user = services.member_for_identity(
+            request=request, connection=connection, identity=identity
+        )
     except services.SignInRefused as refused:
         return _problem(
             request,
@@ -136,28 +143,41 @@ def login_sso_callback(request: HttpRequest) -> HttpResponse:
 
 
 _TITLES = {
-    "state": (_("That sign-in can't be finished here"), _(
-        "The answer from your identity provider doesn't belong to a sign-in started in this "
-        "browser, or it was used already. Start again from the sign-in page."
-    )),
+    "state": (
+        _("That sign-in can't be finished here"),
+        _(
+            "The answer from your identity provider doesn't belong to a sign-in started in this "
+            "browser, or it was used already. Start again from the sign-in page."
+        ),
+    ),
     "expired": (_("Your sign-in took too long"), _("Start again from the sign-in page.")),
-    "sso-off": (_("Single sign-on is off"), _(
-        "Your team turned single sign-on off while you were signing in. Sign in with your "
-        "password, or ask an Account Admin."
-    )),
+    "sso-off": (
+        _("Single sign-on is off"),
+        _(
+            "Your team turned single sign-on off while you were signing in. Sign in with your "
+            "password, or ask an Account Admin."
+        ),
+    ),
 }
 _PROVIDER_TEXT = {
-    oidc.ProviderUnavailable: (_("We couldn't reach your identity provider"), _(
-        "It didn't answer, or didn't answer in time. Try again in a minute; if it keeps "
-        "happening, tell your team's Account Admin."
-    )),
-    oidc.ProviderRefused: (_("Your identity provider refused this sign-in"), _(
-        "The sign-in was used already or took too long. Start again from the sign-in page."
-    )),
-    oidc.TokenInvalid: (_("We couldn't check your identity provider's answer"), _(
-        "It wasn't signed or addressed as we expect, so nobody was signed in. Start again; if "
-        "it keeps happening, your Account Admin should check the single sign-on settings."
-    )),
+    oidc.ProviderUnavailable: (
+        _("We couldn't reach your identity provider"),
+        _(
+            "It didn't answer, or didn't answer in time. Try again in a minute; if it keeps "
+            "happening, tell your team's Account Admin."
+        ),
+    ),
+    oidc.ProviderRefused: (
+        _("Your identity provider refused this sign-in"),
+        _("The sign-in was used already or took too long. Start again from the sign-in page."),
+    ),
+    oidc.TokenInvalid: (
+        _("We couldn't check your identity provider's answer"),
+        _(
+            "It wasn't signed or addressed as we expect, so nobody was signed in. Start again; if "
+            "it keeps happening, your Account Admin should check the single sign-on settings."
+        ),
+    ),
 }
 
 
@@ -179,10 +199,13 @@ def _problem(
         status = 502 if isinstance(error, oidc.ProviderUnavailable) else 400
         title, text = next(
             (texts for kind, texts in _PROVIDER_TEXT.items() if isinstance(error, kind)),
-            (_("Single sign-on isn't set up right"), _(
-                "Your identity provider's settings don't work with us yet. Tell your team's "
-                "Account Admin (they can use Test connection on the Security page)."
-            )),
+            (
+                _("Single sign-on isn't set up right"),
+                _(
+                    "Your identity provider's settings don't work with us yet. Tell your team's "
+                    "Account Admin (they can use Test connection on the Security page)."
+                ),
+            ),
         )
     elif reason.startswith("provider-"):
         title = _("Your identity provider didn't sign you in")
@@ -193,7 +216,7 @@ def _problem(
         title, text = _("We can't sign you in with single sign-on"), message
     else:
         title, text = _TITLES.get(reason, _TITLES["state"])
-    known = User.objects.filter(email=email).first() if email else None
+    known = User.objects.filter(email=normalize_email(email)).first() if email else None
     event_record(
         kind=Kind.SSO_REFUSED,
         request=request,
@@ -288,7 +311,9 @@ def domain_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             claim = services.domain_add(
-                request=request, account=request.user.account, by=request.user,
+                request=request,
+                account=request.user.account,
+                by=request.user,
                 domain=form.cleaned_data["domain"],
             )
         except services.SSOError as error:

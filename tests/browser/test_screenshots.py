@@ -50,7 +50,8 @@ class Camera:
         self.folder, self.suffix, self.width = folder, suffix, width
         self.taken: list[str] = []
 
-    def __call__(self, page, name: str) -> None:
+    def __call__(self, page, name: str, element: str | None = None) -> None:
+        """Check the page and save it whole, or only ``element`` (a CSS selector) of it."""
         page.wait_for_load_state("load")
         overflow = page.evaluate("document.documentElement.scrollWidth")
         if overflow > self.width:
@@ -62,7 +63,10 @@ class Camera:
         self.taken.append(name)
         if self.folder is not None:
             path = self.folder / f"{name}-{self.suffix}.png"
-            page.screenshot(path=str(path), full_page=True, animations="disabled")
+            if element:
+                page.locator(element).screenshot(path=str(path), animations="disabled")
+            else:
+                page.screenshot(path=str(path), full_page=True, animations="disabled")
 
 
 @pytest.fixture
@@ -234,6 +238,39 @@ def test_pages_of_the_smoother_journeys(
     page.get_by_role("button", name="Next").click()
     camera(page, "enroll-app-required")
     assert Account.objects.get(pk=account.pk).require_totp
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_sso_pages(viewport, camera, settings, new_context, provider, account_admin, member):
+    """The single sign-on pages: the Security page's section, /login/sso/, a refusal."""
+    from accounts.sso.models import Domain
+    from tests.sso.fixtures import connect
+
+    settings.TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK = True
+    size = VIEWPORTS[viewport]
+    connect(account_admin.account, provider, site_url=settings.SITE_URL)
+    Domain.objects.create(account=account_admin.account, domain="acme-europe.test")
+    admin = new_context(size).new_page()
+    sign_in_with_link(admin, account_admin.email, PASSWORD)
+    admin.goto("/settings/security/")
+    camera(admin, "sso-security-section", element="#sso")
+    admin.goto("/settings/team/")
+    admin.get_by_role("link", name=f"Switch to SSO {member.email}").click()
+    camera(admin, "sso-convert")
+
+    page = new_context(size).new_page()
+    page.goto("/login/sso/")
+    camera(page, "sso-login")
+    page.get_by_label("Work email").fill("someone@elsewhere.test")
+    page.get_by_role("button", name="Continue").click()
+    camera(page, "sso-not-routed")
+    page.get_by_label("Work email").fill("stranger@acme.test")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/interaction/**")
+    page.get_by_role("button", name="Sign in at the provider").click()
+    page.wait_for_url("**/login/sso/callback/**")
+    assert heading(page) == "We can't sign you in with single sign-on"
+    camera(page, "sso-refused")
 
 
 def test_pages_fit_at_200_percent_zoom(new_context, account_admin, member):

@@ -66,7 +66,9 @@ def test_sso_member_signs_in_and_skips_second_step(client, provider, sso_team, s
     assert link.issuer == provider.issuer and link.subject.startswith("uid-")
 
 
-def test_sso_hand_over_is_a_get_redirect_page_with_pkce_state_nonce(client, provider, sso_team, sso_member):
+def test_sso_hand_over_is_a_get_redirect_page_with_pkce_state_nonce(
+    client, provider, sso_team, sso_member
+):
     url = begin(client, sso_member.email)
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(provider.issuer + "/auth?")
@@ -83,7 +85,9 @@ def test_sso_hand_over_is_a_get_redirect_page_with_pkce_state_nonce(client, prov
     assert page["Referrer-Policy"] == "no-referrer"
 
 
-def test_sso_linked_member_is_matched_by_sub_after_email_change(client, provider, sso_team, sso_member):
+def test_sso_linked_member_is_matched_by_sub_after_email_change(
+    client, provider, sso_team, sso_member
+):
     sign_in(client, provider, sso_member.email)
     client.post(reverse("accounts:logout"))
     subject = Identity.objects.get(user=sso_member).subject
@@ -148,7 +152,9 @@ def test_sso_tampered_state_is_refused(client, provider, sso_team, sso_member):
     assert SecurityEvent.objects.filter(kind="sso_refused", detail__reason="state").count() == 2
 
 
-def test_sso_callback_in_another_browser_is_refused(client, provider, sso_team, sso_member, django_user_model):
+def test_sso_callback_in_another_browser_is_refused(
+    client, provider, sso_team, sso_member, django_user_model
+):
     from django.test import Client
 
     back = provider.sign_in(begin(client, sso_member.email), sso_member.email)
@@ -200,13 +206,21 @@ def test_sso_unverified_email_is_refused(client, provider, sso_team, sso_member)
     provider.set_account(sso_member.email, email_verified=True)
 
 
-def test_sso_email_of_another_teams_domain_is_refused(client, provider, sso_team, sso_member, other_admin):
-    from tests.sso.conftest import connect
+def test_sso_email_of_another_teams_domain_is_refused(
+    client, provider, sso_team, sso_member, other_admin
+):
+    from tests.sso.fixtures import connect
 
-    connect(other_admin.account, provider, site_url="https://twofactor.example", domain="globex.test")
-    globex = member_add(account=other_admin.account, email="sso@globex.test", identity=User.Identity.SSO)
+    connect(
+        other_admin.account, provider, site_url="https://twofactor.example", domain="globex.test"
+    )
+    globex = member_add(
+        account=other_admin.account, email="sso@globex.test", identity=User.Identity.SSO
+    )
     # Acme's provider vouches for an address at Globex's domain: nobody is signed in.
-    page = refused(sign_in(client, provider, sso_member.email, login=globex.email), HTTPStatus.FORBIDDEN)
+    page = refused(
+        sign_in(client, provider, sso_member.email, login=globex.email), HTTPStatus.FORBIDDEN
+    )
     assert "isn't an address of a domain Acme verified" in page
     assert signed_in_as(client) is None
 
@@ -257,7 +271,7 @@ def test_sso_consent_denied_gets_a_clear_page(client, provider, sso_team, sso_me
 
 
 def test_sso_provider_down_gets_a_clear_page(client, provider, sso_team, sso_member, settings):
-    from tests.sso.conftest import start_provider, stop_provider
+    from tests.sso.fixtures import start_provider, stop_provider
 
     spare = start_provider()
     sso_team.connection.issuer = spare.issuer
@@ -269,8 +283,10 @@ def test_sso_provider_down_gets_a_clear_page(client, provider, sso_team, sso_mem
     assert signed_in_as(client) is None
 
 
-def test_sso_provider_down_at_the_callback_gets_a_clear_page(client, sso_team, sso_member, settings):
-    from tests.sso.conftest import start_provider, stop_provider
+def test_sso_provider_down_at_the_callback_gets_a_clear_page(
+    client, sso_team, sso_member, settings
+):
+    from tests.sso.fixtures import start_provider, stop_provider
 
     spare = start_provider()
     client_id, secret = spare.register("https://twofactor.example/login/sso/callback/")
@@ -285,3 +301,44 @@ def test_sso_provider_down_at_the_callback_gets_a_clear_page(client, sso_team, s
     page = refused(client.get(path_of(back)), HTTPStatus.BAD_GATEWAY)
     assert "couldn't reach your identity provider" in page
     assert signed_in_as(client) is None
+
+
+def test_sso_requests_are_rate_limited_per_address(client, sso_team, sso_member, settings):
+    settings.RATELIMIT_SSO_IP = "2/m"
+    statuses = [
+        client.post(reverse("sso:login"), {"email": "x@elsewhere.test"}).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.TOO_MANY_REQUESTS,
+    ]
+    assert (
+        client.get(reverse("sso:callback"), {"state": "x"}).status_code
+        == HTTPStatus.TOO_MANY_REQUESTS
+    )
+
+
+def test_sso_callback_without_a_sign_in_started_is_refused(client, db):
+    response = client.get(reverse("sso:callback"), {"code": "abc", "state": "def"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert SESSION_KEY not in client.session
+
+
+def test_sso_callback_with_a_mixed_up_issuer_is_refused(client, provider, sso_team, sso_member):
+    back = provider.sign_in(begin(client, sso_member.email), sso_member.email)
+    assert "iss=" in back
+    mixed = back.replace("iss=", "iss=https%3A%2F%2Fevil.example&was=")
+    refused(client.get(path_of(mixed)))
+    assert signed_in_as(client) is None
+
+
+def test_sso_hand_over_page_without_a_sign_in_goes_back_to_the_form(client, db):
+    response = client.get(reverse("sso:continue"))
+    assert response["Location"] == reverse("sso:login")
+
+
+def test_sso_signed_in_member_is_sent_home_from_the_form(client, provider, sso_team, sso_member):
+    sign_in(client, provider, sso_member.email)
+    assert client.get(reverse("sso:login"))["Location"] == reverse("home")

@@ -24,7 +24,11 @@ def routed(account, settings):
     from accounts.sso.models import Connection, Domain
 
     Connection.objects.create(
-        account=account, issuer="https://idp.example", client_id="c", client_secret_encrypted="x", enabled=True
+        account=account,
+        issuer="https://idp.example",
+        client_id="c",
+        client_secret_encrypted="x",
+        enabled=True,
     )
     Domain.objects.create(account=account, domain="acme.test", verified_at=timezone.now())
 
@@ -37,7 +41,9 @@ def test_team_page_offers_the_switch_only_with_sso_on(admin_client, member, acco
     assert url(member).encode() not in admin_client.get(reverse("accounts:team")).content
 
 
-def test_team_page_offers_the_switch_for_password_members(admin_client, member, sso_member, account_admin, routed):
+def test_team_page_offers_the_switch_for_password_members(
+    admin_client, member, sso_member, account_admin, routed
+):
     page = admin_client.get(reverse("accounts:team")).content
     assert url(member).encode() in page
     assert url(sso_member).encode() not in page
@@ -57,7 +63,9 @@ def test_switch_asks_first(admin_client, member, routed):
     assert not User.objects.get(pk=member.pk).is_sso
 
 
-def test_switch_removes_password_and_factors_and_ends_sessions(client, member_with_totp, admin_client, routed):
+def test_switch_removes_password_and_factors_and_ends_sessions(
+    client, member_with_totp, admin_client, routed
+):
     from tests.conftest import current_code, password_step
 
     member = member_with_totp

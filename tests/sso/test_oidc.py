@@ -54,7 +54,9 @@ def sign(key, payload: dict, alg: str = "RS256") -> str:
 
 
 def check(token: str, keys: KeySet, nonce: str = NONCE) -> dict:
-    return oidc.id_token_check(id_token=token, keys=keys, issuer=ISSUER, client_id=CLIENT_ID, nonce=nonce)
+    return oidc.id_token_check(
+        id_token=token, keys=keys, issuer=ISSUER, client_id=CLIENT_ID, nonce=nonce
+    )
 
 
 def test_id_token_valid_gives_claims(signing_key, keys):
@@ -110,6 +112,27 @@ def test_id_token_unsigned_is_refused(keys):
 def test_id_token_garbage_is_refused(keys):
     with pytest.raises(oidc.TokenInvalid):
         check("not.a.token", keys)
+
+
+ENTRA = "https://login.microsoftonline.com/tenant/v2.0"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "extra", "verified"),
+    [
+        (ISSUER, {"email_verified": True}, True),
+        (ISSUER, {"email_verified": False}, False),
+        (ISSUER, {"email_verified": "true"}, False),
+        (ISSUER, {}, False),
+        (ISSUER, {"xms_edov": True}, False),
+        (ENTRA, {"xms_edov": True}, True),
+        (ENTRA, {"xms_edov": "true"}, False),
+        (ENTRA, {"email_verified": False, "xms_edov": True}, False),
+        (ENTRA, {}, False),
+    ],
+)
+def test_email_verified_rules(issuer, extra, verified):
+    assert oidc.email_is_verified(issuer, {"email": "a@acme.test", **extra}) is verified
 
 
 @pytest.mark.parametrize(
@@ -202,15 +225,27 @@ def test_slow_provider_times_out(db, settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("changes", "reason"),
-    [({"aud": "another-client"}, "claim-aud"), ({"exp": 1}, "claim-exp"), ({"iss": "https://x.example"}, "claim-iss")],
+    [
+        ({"aud": "another-client"}, "claim-aud"),
+        ({"exp": 1}, "claim-exp"),
+        ({"iss": "https://x.example"}, "claim-iss"),
+    ],
 )
-def test_callback_refuses_a_bad_id_token(client, provider, sso_team, sso_member, signing_key, keys, monkeypatch, changes, reason):
+def test_callback_refuses_a_bad_id_token(
+    client, provider, sso_team, sso_member, signing_key, keys, monkeypatch, changes, reason
+):
     from tests.sso.test_login_sso import begin
 
     back = provider.sign_in(begin(client, sso_member.email), sso_member.email)
     nonce = client.session["twofactor_sso_login"]["nonce"]
-    payload = claims(**{"iss": provider.issuer, "aud": sso_team.connection.client_id, "nonce": nonce, **changes})
-    monkeypatch.setattr(oidc, "code_exchange", lambda **kw: {"id_token": sign(signing_key, payload), "access_token": "x"})
+    payload = claims(
+        **{"iss": provider.issuer, "aud": sso_team.connection.client_id, "nonce": nonce, **changes}
+    )
+    monkeypatch.setattr(
+        oidc,
+        "code_exchange",
+        lambda **kw: {"id_token": sign(signing_key, payload), "access_token": "x"},
+    )
     monkeypatch.setattr(oidc, "signing_keys", lambda metadata, fresh=False: keys)
     response = client.get(path_of(back))
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -220,7 +255,9 @@ def test_callback_refuses_a_bad_id_token(client, provider, sso_team, sso_member,
 
 
 @pytest.mark.django_db
-def test_callback_refuses_a_token_signed_by_another_key(client, provider, sso_team, sso_member, signing_key, monkeypatch):
+def test_callback_refuses_a_token_signed_by_another_key(
+    client, provider, sso_team, sso_member, signing_key, monkeypatch
+):
     from tests.sso.test_login_sso import begin
 
     back = provider.sign_in(begin(client, sso_member.email), sso_member.email)
@@ -228,7 +265,9 @@ def test_callback_refuses_a_token_signed_by_another_key(client, provider, sso_te
     payload = claims(iss=provider.issuer, aud=sso_team.connection.client_id, nonce=nonce)
     # Signed with our key, checked against the provider's real JWKS: the kid is unknown there,
     # so the keys are fetched again, and it still fails.
-    monkeypatch.setattr(oidc, "code_exchange", lambda **kw: {"id_token": sign(signing_key, payload)})
+    monkeypatch.setattr(
+        oidc, "code_exchange", lambda **kw: {"id_token": sign(signing_key, payload)}
+    )
     response = client.get(path_of(back))
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert SESSION_KEY not in client.session

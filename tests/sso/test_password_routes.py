@@ -51,7 +51,9 @@ def test_password_form_hashes_once_in_every_case(client, sso_team, member, sso_m
 
     calls = []
     real_encode = MD5PasswordHasher.encode  # verify() encodes too: one call per hash
-    monkeypatch.setattr(MD5PasswordHasher, "encode", lambda self, *a: calls.append("hash") or real_encode(self, *a))
+    monkeypatch.setattr(
+        MD5PasswordHasher, "encode", lambda self, *a: calls.append("hash") or real_encode(self, *a)
+    )
     counts = []
     for email, password in (
         (sso_member.email, "guess"),
@@ -82,7 +84,9 @@ def test_password_reset_mails_nothing_to_sso_member(client, sso_team, sso_member
     assert mail.outbox == []
 
 
-def test_sign_in_link_of_a_member_switched_to_sso_stops_working(client, sso_team, member, account_admin):
+def test_sign_in_link_of_a_member_switched_to_sso_stops_working(
+    client, sso_team, member, account_admin
+):
     from accounts.sso.services import member_convert_to_sso
     from tests.conftest import FakeRequest
 

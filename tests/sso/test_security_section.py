@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from html import unescape
+from http import HTTPStatus
 
 import pytest
 from django.contrib.messages import get_messages
@@ -20,7 +20,11 @@ SECURITY = reverse("security:security")
 
 
 def save(client, **fields):
-    data = {"issuer": "https://acme.okta.com", "client_id": "0oa-acme", "client_secret": "s3cret-value"}
+    data = {
+        "issuer": "https://acme.okta.com",
+        "client_id": "0oa-acme",
+        "client_secret": "s3cret-value",
+    }
     data.update(fields)
     data = {key: value for key, value in data.items() if value is not None}
     return client.post(reverse("sso:connection"), data)
@@ -158,7 +162,9 @@ def test_domain_verify_without_the_record_says_so(admin_client, account, dns_zon
     response = admin_client.post(reverse("sso:domain-verify", args=[claim.pk]), follow=True)
     claim.refresh_from_db()
     assert not claim.is_verified
-    assert "We didn't find the TXT record" in unescape(" ".join(str(m) for m in response.context["messages"]))
+    assert "We didn't find the TXT record" in unescape(
+        " ".join(str(m) for m in response.context["messages"])
+    )
 
 
 def test_domain_verify_when_dns_cannot_be_asked_says_so(admin_client, account, settings):
@@ -175,10 +181,14 @@ def test_domain_verify_when_dns_cannot_be_asked_says_so(admin_client, account, s
     assert "couldn't ask DNS" in unescape(" ".join(str(m) for m in response.context["messages"]))
 
 
-def test_domain_verified_by_another_team_cannot_be_claimed(admin_client, account, other_admin, dns_zone):
+def test_domain_verified_by_another_team_cannot_be_claimed(
+    admin_client, account, other_admin, dns_zone
+):
     from django.utils import timezone
 
-    Domain.objects.create(account=other_admin.account, domain="acme.test", verified_at=timezone.now())
+    Domain.objects.create(
+        account=other_admin.account, domain="acme.test", verified_at=timezone.now()
+    )
     response = add(admin_client, "acme.test")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert b"verified by another team" in response.content
@@ -188,7 +198,9 @@ def test_domain_two_pending_claims_only_one_verifies(admin_client, account, othe
     from accounts.sso import services
 
     mine = services.domain_add(request=None, account=account, by=None, domain="acme.test")
-    theirs = services.domain_add(request=None, account=other_admin.account, by=None, domain="acme.test")
+    theirs = services.domain_add(
+        request=None, account=other_admin.account, by=None, domain="acme.test"
+    )
     dns_zone.txt["acme.test"] = [theirs.txt_value, mine.txt_value]
     assert services.domain_verify(request=None, claim=theirs, by=None)
     with pytest.raises(services.SSOError):
@@ -199,15 +211,26 @@ def test_domain_two_pending_claims_only_one_verifies(admin_client, account, othe
 def test_domain_of_another_team_cannot_be_verified_or_removed_here(admin_client, other_admin):
     from accounts.sso import services
 
-    theirs = services.domain_add(request=None, account=other_admin.account, by=None, domain="globex.test")
-    assert admin_client.post(reverse("sso:domain-verify", args=[theirs.pk])).status_code == HTTPStatus.NOT_FOUND
-    assert admin_client.post(reverse("sso:domain-remove", args=[theirs.pk])).status_code == HTTPStatus.NOT_FOUND
+    theirs = services.domain_add(
+        request=None, account=other_admin.account, by=None, domain="globex.test"
+    )
+    assert (
+        admin_client.post(reverse("sso:domain-verify", args=[theirs.pk])).status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    assert (
+        admin_client.post(reverse("sso:domain-remove", args=[theirs.pk])).status_code
+        == HTTPStatus.NOT_FOUND
+    )
 
 
 def test_domain_remove(admin_client, account):
     add(admin_client, "acme.test")
     claim = Domain.objects.get(account=account)
-    assert admin_client.post(reverse("sso:domain-remove", args=[claim.pk])).status_code == HTTPStatus.FOUND
+    assert (
+        admin_client.post(reverse("sso:domain-remove", args=[claim.pk])).status_code
+        == HTTPStatus.FOUND
+    )
     assert not Domain.objects.exists()
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SSO_DOMAIN_REMOVED).exists()
 

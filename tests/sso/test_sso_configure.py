@@ -21,11 +21,16 @@ def run(*args, **env) -> str:
 
 def test_configure_sets_connection_and_prints_redirect_uri(account, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "from-the-environment")
-    out = run("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa", "--domain", "acme.test")
+    out = run(
+        "Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa", "--domain", "acme.test"
+    )
     connection = Connection.objects.get(account=account)
     assert connection.enabled and not connection.jit_provisioning
     assert client_secret(connection) == "from-the-environment"
-    assert "Redirect URI to register at the provider: https://twofactor.example/login/sso/callback/" in out
+    assert (
+        "Redirect URI to register at the provider: https://twofactor.example/login/sso/callback/"
+        in out
+    )
     claim = Domain.objects.get(account=account)
     assert not claim.is_verified
     assert f'"twofactor-verification={claim.token}"' in out
@@ -34,8 +39,17 @@ def test_configure_sets_connection_and_prints_redirect_uri(account, monkeypatch)
 def test_configure_verified_and_off(account, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "s")
     out = run(
-        "Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa",
-        "--domain", "acme.test", "--domain", "acme.example", "--verified", "--off",
+        "Acme",
+        "--issuer",
+        "https://acme.okta.com",
+        "--client-id",
+        "0oa",
+        "--domain",
+        "acme.test",
+        "--domain",
+        "acme.example",
+        "--verified",
+        "--off",
     )
     assert not Connection.objects.get(account=account).enabled
     assert Domain.objects.filter(account=account, verified_at__isnull=False).count() == 2
@@ -73,7 +87,17 @@ def test_configure_unknown_team(db, monkeypatch):
 def test_configure_domain_of_another_team(account, other_admin, monkeypatch):
     from django.utils import timezone
 
-    Domain.objects.create(account=other_admin.account, domain="acme.test", verified_at=timezone.now())
+    Domain.objects.create(
+        account=other_admin.account, domain="acme.test", verified_at=timezone.now()
+    )
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "s")
     with pytest.raises(CommandError, match="another team"):
-        run("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa", "--domain", "acme.test")
+        run(
+            "Acme",
+            "--issuer",
+            "https://acme.okta.com",
+            "--client-id",
+            "0oa",
+            "--domain",
+            "acme.test",
+        )

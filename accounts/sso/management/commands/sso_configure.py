@@ -57,9 +57,9 @@ class Command(BaseCommand):
         except Account.DoesNotExist:
             raise CommandError(f"No team is called {options['team']!r}.") from None
         secret = os.environ.get(SECRET_VARIABLE, "").strip() or None
-        has_secret = Connection.objects.filter(account=account).exclude(
-            client_secret_encrypted=""
-        ).exists()
+        has_secret = (
+            Connection.objects.filter(account=account).exclude(client_secret_encrypted="").exists()
+        )
         if secret is None and not has_secret:
             if options["noinput"] or not sys.stdin.isatty():
                 raise CommandError(f"Set {SECRET_VARIABLE} to the client secret.")
@@ -81,9 +81,13 @@ class Command(BaseCommand):
                 domain = services.domain_normalize(raw)
                 claim = Domain.objects.filter(account=account, domain=domain).first()
                 if claim is None:
-                    claim = services.domain_add(request=None, account=account, by=None, domain=domain)
+                    claim = services.domain_add(
+                        request=None, account=account, by=None, domain=domain
+                    )
                 if options["verified"]:
-                    services.domain_mark_verified(request=None, claim=claim, by=None, how="operator")
+                    services.domain_mark_verified(
+                        request=None, claim=claim, by=None, how="operator"
+                    )
         except services.SSOError as error:
             raise CommandError(str(error)) from None
         state = "off" if options["off"] else "on"
