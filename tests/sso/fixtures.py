@@ -44,6 +44,7 @@ class Provider:
 
     def __init__(self, process: subprocess.Popen, issuer: str) -> None:
         self.process, self.issuer = process, issuer
+        self.verify: str | bool = True  # the CA file of an https provider, for our own calls
 
     def register(self, redirect_uri: str) -> tuple[str, str]:
         """A new confidential client (RFC 7591); returns its id and secret."""
@@ -56,6 +57,7 @@ class Provider:
                 "token_endpoint_auth_method": "client_secret_basic",
             },
             timeout=10,
+            verify=self.verify,
         )
         answer.raise_for_status()
         data = answer.json()
@@ -63,7 +65,9 @@ class Provider:
 
     def set_account(self, login: str, **claims) -> None:
         """What the provider says about ``login`` (sub, email, email_verified, name)."""
-        answer = requests.post(f"{self.issuer}/__test__/accounts", json={login: claims}, timeout=10)
+        answer = requests.post(
+            f"{self.issuer}/__test__/accounts", json={login: claims}, timeout=10, verify=self.verify
+        )
         answer.raise_for_status()
 
     def sign_in(self, authorization_url: str, login: str, *, cancel: bool = False) -> str:
@@ -72,7 +76,7 @@ class Provider:
         browser = requests.Session()
         url = authorization_url
         for _ in range(10):
-            answer = browser.get(url, allow_redirects=False, timeout=10)
+            answer = browser.get(url, allow_redirects=False, timeout=10, verify=self.verify)
             if answer.is_redirect:
                 url = urljoin(url, answer.headers["Location"])
                 if not url.startswith(self.issuer):
@@ -86,6 +90,7 @@ class Provider:
                 data={"login": login, "password": "any"},
                 allow_redirects=False,
                 timeout=10,
+                verify=self.verify,
             )
             assert answer.is_redirect, answer.text[:500]
             url = urljoin(url, answer.headers["Location"])
