@@ -22,13 +22,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare
 
-from accounts.login_flow import SIGNED_IN_AT_SESSION_KEY, VERIFIED_AT_SESSION_KEY, safe_next
 from accounts.models import User
+from accounts.presence import signed_in_now
 from accounts.sso import oidc
 from accounts.sso.models import Connection
 from accounts.sso.services import redirect_uri
 from security.events import Kind, event_build, events_save
 from security.models import SecurityEvent
+from twofactor_site.net import safe_next
 
 SSO_LOGIN_SESSION_KEY = "twofactor_sso_login"
 
@@ -110,9 +111,7 @@ def sso_login_complete(
     next_url = safe_next(request, login.next_url)
     request.session.flush()  # nothing from before the provider's answer carries over
     auth.login(request, user, backend="accounts.backends.EmailBackend")
-    now = time.time()
-    request.session[SIGNED_IN_AT_SESSION_KEY] = now
-    request.session[VERIFIED_AT_SESSION_KEY] = now
+    signed_in_now(request)
     events_save(
         *events,
         event_build(

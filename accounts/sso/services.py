@@ -11,14 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.emails import email_send
-from accounts.models import Account, SignInLink, User, normalize_email
+from accounts.models import Account, User, normalize_email
 from accounts.services import member_add, user_sessions_end
 from accounts.sso import dns, oidc
 from accounts.sso.models import Connection, Domain, Identity
 from security.encryption import decrypt, encrypt
 from security.events import Kind, event_record
 from security.models import RecoveryCode, TOTPDevice
+from twofactor_site.mail import email_send
 
 # A DNS name of letters, digits and hyphens (IDNA-encoded), at least two labels.
 DOMAIN_PATTERN = re.compile(
@@ -323,10 +323,7 @@ def member_convert_to_sso(*, request, member: User, by: User) -> None:
         )
         TOTPDevice.objects.filter(user=member).delete()
         RecoveryCode.objects.filter(user=member).delete()
-        SignInLink.objects.filter(user=member, used_at=None, retired_at=None).update(
-            retired_at=timezone.now()
-        )
-        user_sessions_end(user=member)
+        user_sessions_end(user=member)  # and its unused sign-in links
         event_record(
             kind=Kind.MEMBER_CONVERTED_TO_SSO,
             request=request,

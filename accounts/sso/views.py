@@ -16,9 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
-from accounts.login_flow import safe_next
 from accounts.models import User, normalize_email
-from accounts.ratelimits import rate
 from accounts.sso import oidc, services
 from accounts.sso.flow import (
     SSOLogin,
@@ -30,7 +28,8 @@ from accounts.sso.flow import (
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
 from security.events import Kind, event_record
-from twofactor_site.net import client_ip_key
+from twofactor_site.net import safe_next
+from twofactor_site.ratelimits import client_ip_key, rate
 
 # OAuth error codes are ASCII words (RFC 6749 4.1.2.1); anything else is not repeated back.
 OAUTH_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
