@@ -44,6 +44,8 @@ class SSOLogin:
     authorization_url: str
     started: float
     next_url: str
+    # Set when a signed-in SSO member confirms it's them (re-auth) rather than signs in.
+    reauth_user_id: int | None = None
 
     def is_expired(self, now: float | None = None) -> bool:
         # As long as a password-checked login may wait for its second step.
@@ -52,15 +54,23 @@ class SSOLogin:
 
 
 def sso_login_begin(
-    request: HttpRequest, *, connection: Connection, email: str, next_url: str
+    request: HttpRequest,
+    *,
+    connection: Connection,
+    email: str,
+    next_url: str,
+    reauth_user: User | None = None,
 ) -> SSOLogin:
     """Prepare the authorization request for ``connection`` and remember it in this browser's
-    session (replacing an earlier one). Raises oidc.ProviderError when discovery fails."""
+    session (replacing an earlier one). With ``reauth_user`` the provider is asked to sign
+    them in afresh (``prompt=login``) to prove presence. Raises oidc.ProviderError when
+    discovery fails."""
     authorization = oidc.authorization_begin(
         issuer=connection.issuer,
         client_id=connection.client_id,
         redirect_uri=redirect_uri(),
         login_hint=email,
+        fresh=reauth_user is not None,
     )
     login = SSOLogin(
         account_id=connection.account_id,
@@ -71,6 +81,7 @@ def sso_login_begin(
         authorization_url=authorization.url,
         started=time.time(),
         next_url=safe_next(request, next_url),
+        reauth_user_id=reauth_user.pk if reauth_user is not None else None,
     )
     request.session[SSO_LOGIN_SESSION_KEY] = asdict(login)
     return login

@@ -193,29 +193,77 @@ def signing_keys(metadata: dict, *, fresh: bool = False) -> KeySet:
 
 @dataclass(frozen=True)
 class ConnectionReport:
-    """What "Test connection" found."""
+    """What "Test connection" found. ``client_accepted``: True when the token endpoint took
+    our client ID and secret (it refused only the made-up code we sent), False when it refused
+    the client, None when its answer does not tell."""
 
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
     key_count: int
     algorithms: tuple[str, ...]
+    client_accepted: bool | None = None
+    client_error: str = ""
 
 
-def connection_test(issuer: str) -> ConnectionReport:
-    """Fetch discovery and the JWKS afresh and say what they hold (raises ProviderError)."""
+# A code no provider issued: the token endpoint checks the client before the code, so its
+# error says whether the client ID and secret are right (RFC 6749 5.2).
+PROBE_CODE = "twofactor-connection-test"
+
+
+def _client_probe(
+    metadata: dict, *, client_id: str, client_secret: str, redirect_uri: str
+) -> tuple[bool | None, str]:
+    try:
+        with _session(
+            client_id=client_id,
+            client_secret=client_secret,
+            token_endpoint_auth_method=_token_auth_method(metadata),
+            redirect_uri=redirect_uri,
+        ) as session:
+            session.fetch_token(
+                metadata["token_endpoint"],
+                grant_type="authorization_code",
+                code=PROBE_CODE,
+                code_verifier=generate_token(64),
+                allow_redirects=False,
+            )
+    except AuthlibBaseError as exc:
+        error = str(exc.error or "")[:64]
+        if error in ("invalid_client", "unauthorized_client"):
+            return False, error
+        if error == "invalid_grant":
+            return True, ""
+        return None, error
+    except (requests.RequestException, ValueError):
+        return None, "no-answer"
+    return None, "accepted-a-made-up-code"
+
+
+def connection_test(
+    issuer: str, *, client_id: str = "", client_secret: str = "", redirect_uri: str = ""
+) -> ConnectionReport:
+    """Fetch discovery and the JWKS afresh and say what they hold; with client credentials,
+    also whether the token endpoint accepts them (raises ProviderError)."""
     metadata = discover(issuer, fresh=True)
     keys = signing_keys(metadata, fresh=True)
     signing = [k for k in keys.keys if k.get("use", "sig") == "sig"]
     if not signing:
         raise ProviderError("no-signing-keys")
     algorithms = tuple(metadata.get("id_token_signing_alg_values_supported") or ())
+    accepted, error = None, ""
+    if client_id and client_secret:
+        accepted, error = _client_probe(
+            metadata, client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
+        )
     return ConnectionReport(
         issuer=metadata["issuer"],
         authorization_endpoint=metadata["authorization_endpoint"],
         token_endpoint=metadata["token_endpoint"],
         key_count=len(signing),
         algorithms=algorithms,
+        client_accepted=accepted,
+        client_error=error,
     )
 
 
@@ -238,13 +286,16 @@ def _token_auth_method(metadata: dict) -> str:
 
 
 def authorization_begin(
-    *, issuer: str, client_id: str, redirect_uri: str, login_hint: str = ""
+    *, issuer: str, client_id: str, redirect_uri: str, login_hint: str = "", fresh: bool = False
 ) -> Authorization:
-    """The authorization request (code flow, PKCE S256, fresh state and nonce)."""
+    """The authorization request (code flow, PKCE S256, fresh state and nonce). ``fresh``
+    asks the provider to sign the person in again even if it has a session (prompt=login)."""
     metadata = discover(issuer)
     state, nonce = generate_token(43), generate_token(43)
     code_verifier = generate_token(64)  # RFC 7636 4.1: 43 to 128 characters
     extra = {"login_hint": login_hint} if login_hint else {}
+    if fresh:
+        extra["prompt"] = "login"
     with _session(
         client_id=client_id, scope=SCOPES, redirect_uri=redirect_uri, code_challenge_method="S256"
     ) as session:

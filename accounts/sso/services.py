@@ -15,7 +15,7 @@ from accounts.models import Account, User, normalize_email
 from accounts.services import member_add, user_sessions_end
 from accounts.sso import dns, oidc
 from accounts.sso.models import Connection, Domain, Identity
-from security.encryption import decrypt, encrypt
+from security.encryption import DecryptionError, decrypt, encrypt
 from security.events import Kind, event_record
 from security.models import RecoveryCode, TOTPDevice
 from twofactor_site.mail import email_send
@@ -57,7 +57,14 @@ def connection_for_email(email: str) -> Connection | None:
 
 
 def client_secret(connection: Connection) -> str:
-    return decrypt(connection.client_secret_encrypted) if connection.has_secret else ""
+    """The decrypted client secret. A secret no configured key opens (keys rotated without
+    the old one kept) is a set-up problem the page names, never a 500."""
+    if not connection.has_secret:
+        return ""
+    try:
+        return decrypt(connection.client_secret_encrypted)
+    except DecryptionError:
+        raise oidc.ProviderError("secret-unreadable") from None
 
 
 # --- Connection -------------------------------------------------------------------------------

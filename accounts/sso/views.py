@@ -3,6 +3,7 @@ and switching a member to SSO on Team Members."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +20,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
 from accounts.models import User, normalize_email
+from accounts.presence import presence_is_recent, presence_proved
 from accounts.sso import oidc, services
 from accounts.sso.flow import (
     SSOLogin,
@@ -27,6 +31,7 @@ from accounts.sso.flow import (
 )
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
+from security.decorators import recent_auth_required
 from security.events import Kind, event_record
 from twofactor_site.net import safe_next
 from twofactor_site.ratelimits import client_ip_key, rate
@@ -39,12 +44,25 @@ NOT_ROUTED = _("Your team doesn't use single sign-on with us; sign in with your 
 # --- Signing in -------------------------------------------------------------------------------
 
 
-def sso_redirect(request: HttpRequest, *, connection: Connection, email: str, next_url: str):
+def sso_redirect(
+    request: HttpRequest,
+    *,
+    connection: Connection,
+    email: str,
+    next_url: str,
+    reauth_user: User | None = None,
+):
     """Send this browser on to ``connection``'s provider. The answer to a form is a redirect
     to our own /login/sso/continue/, which hands over to the provider (the CSP's
     ``form-action 'self'`` would block a form's redirect to another origin)."""
     try:
-        sso_login_begin(request, connection=connection, email=email, next_url=next_url)
+        sso_login_begin(
+            request,
+            connection=connection,
+            email=email,
+            next_url=next_url,
+            reauth_user=reauth_user,
+        )
     except oidc.ProviderError as error:
         return _problem(request, error=error, issuer=connection.issuer, account=connection.account)
     return redirect("sso:continue")
@@ -138,7 +156,59 @@ def login_sso_callback(request: HttpRequest) -> HttpResponse:
             email=identity.email,
             message=refused.message,
         )
+    if login.reauth_user_id is not None:
+        return _reauth_finish(request, user=user, login=login, account=connection.account)
     return sso_login_complete(request, user=user, login=login)
+
+
+def _reauth_finish(request: HttpRequest, *, user: User, login: SSOLogin, account) -> HttpResponse:
+    """A signed-in SSO member confirmed it's them at their provider: presence proved, the
+    session goes on. The provider must have signed in that same member."""
+    if not (request.user.is_authenticated and request.user.pk == login.reauth_user_id == user.pk):
+        return _problem(
+            request,
+            reason="reauth-someone-else",
+            status=403,
+            login=login,
+            account=account,
+            message=_("Your identity provider signed in someone else. Nothing was changed."),
+        )
+    presence_proved(request)
+    return redirect(login.next_url or "security:personal")
+
+
+@require_POST
+@never_cache
+@login_required
+@ratelimit(group="sso-ip", key=client_ip_key, rate=rate("RATELIMIT_SSO_IP"))
+def login_sso_reauth(request: HttpRequest) -> HttpResponse:
+    """ "Confirm with single sign-on" on the re-auth page, for members who have no password
+    or code here."""
+    user = request.user
+    next_url = safe_next(request, request.POST.get("next"))
+    connection = services.connection_for_email(user.email) if user.is_sso else None
+    if connection is None or connection.account_id != user.account_id:
+        messages.error(request, _("Single sign-on isn't available for your account right now."))
+        return redirect("security:reauth")
+    return sso_redirect(
+        request, connection=connection, email=user.email, next_url=next_url, reauth_user=user
+    )
+
+
+def presence_required(view):
+    """The SSO settings change how members sign in: a stolen session cookie alone must not
+    point the team at another provider. Asks for re-auth first, then back to the Security
+    page (the form is filled in again: these views answer POSTs only)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not presence_is_recent(request):
+            messages.info(request, _("Confirm it's you, then make the change again."))
+            query = urlencode({"next": reverse("security:security")})
+            return redirect(f"{reverse('security:reauth')}?{query}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 _TITLES = {
@@ -244,6 +314,7 @@ def _settings_page(request: HttpRequest, *, form=None, domain_form=None, status=
 @require_POST
 @login_required
 @account_admin_required
+@presence_required
 def connection_save(request: HttpRequest) -> HttpResponse:
     account = request.user.account
     form = ConnectionForm(request.POST)
@@ -277,7 +348,12 @@ def connection_test(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Save the issuer and client ID first."))
         return redirect("security:security")
     try:
-        report = oidc.connection_test(connection.issuer)
+        report = oidc.connection_test(
+            connection.issuer,
+            client_id=connection.client_id,
+            client_secret=services.client_secret(connection),
+            redirect_uri=services.redirect_uri(),
+        )
     except oidc.ProviderError as error:
         messages.error(
             request,
@@ -299,12 +375,30 @@ def connection_test(request: HttpRequest) -> HttpResponse:
                 "algs": f" ({', '.join(report.algorithms)})" if report.algorithms else "",
             },
         )
+        if report.client_accepted:
+            messages.success(request, _("The provider accepted the client ID and secret."))
+        elif report.client_accepted is False:
+            messages.error(
+                request,
+                _("The provider refused the client ID or secret (%(error)s). Check both.")
+                % {"error": report.client_error},
+            )
+        elif connection.has_secret:
+            messages.warning(
+                request,
+                _(
+                    "We couldn't tell whether the provider accepts the client ID and secret "
+                    "(%(error)s)."
+                )
+                % {"error": report.client_error or "no answer"},
+            )
     return redirect("security:security")
 
 
 @require_POST
 @login_required
 @account_admin_required
+@presence_required
 def domain_add(request: HttpRequest) -> HttpResponse:
     form = DomainForm(request.POST)
     if form.is_valid():
@@ -354,6 +448,7 @@ def domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
 @require_POST
 @login_required
 @account_admin_required
+@presence_required
 def domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
     claim = get_object_or_404(Domain, pk=domain_id, account=request.user.account)
     services.domain_remove(request=request, claim=claim, by=request.user)
@@ -367,6 +462,7 @@ def domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @account_admin_required
+@recent_auth_required
 def member_convert(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(User, pk=member_id, account=request.user.account, is_active=True)
     problem = None

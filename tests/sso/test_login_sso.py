@@ -340,3 +340,12 @@ def test_sso_hand_over_page_without_a_sign_in_goes_back_to_the_form(client, db):
 def test_sso_signed_in_member_is_sent_home_from_the_form(client, provider, sso_team, sso_member):
     sign_in(client, provider, sso_member.email)
     assert client.get(reverse("sso:login"))["Location"] == reverse("home")
+
+
+def test_sso_secret_no_key_opens_gets_a_clear_page(client, provider, sso_team, sso_member):
+    back = provider.sign_in(begin(client, sso_member.email), sso_member.email)
+    sso_team.connection.client_secret_encrypted = "gAAAAA-not-a-token-of-ours"
+    sso_team.connection.save()
+    page = refused(client.get(path_of(back)))
+    assert "settings don't work with us yet" in page
+    assert signed_in_as(client) is None

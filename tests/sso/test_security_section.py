@@ -110,6 +110,18 @@ def test_test_connection_says_what_it_found(admin_client, account, provider):
     assert "1 signing key(s) (RS256" in text
 
 
+def test_test_connection_checks_the_client_credentials(admin_client, account, provider):
+    client_id, secret = provider.register("https://twofactor.example/login/sso/callback/")
+    save(admin_client, issuer=provider.issuer, client_id=client_id, client_secret=secret)
+    response = admin_client.post(reverse("sso:test"), follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "The provider accepted the client ID and secret." in text
+    save(admin_client, issuer=provider.issuer, client_id=client_id, client_secret="wrong")
+    response = admin_client.post(reverse("sso:test"), follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "The provider refused the client ID or secret (invalid_client)" in text
+
+
 def test_test_connection_says_what_failed(admin_client, account, settings):
     import socket
 
