@@ -58,6 +58,31 @@ def test_idle_lifetime_is_a_setting_and_ends_an_unused_session(settings, clock, 
     assert not _signed_in(client)  # ended, not just refused once
 
 
+def test_signed_in_requests_rewrite_the_session_at_most_once_a_minute(clock, client, member):
+    """The idle window slides without writing the session on every request: a page within a
+    minute of the last write leaves the store (and the cookie) alone; a later one moves it."""
+    sign_in_with_link(client, member.email)
+    clock.advance(minutes=0.5)
+    response = client.get(HOME)
+    assert response.status_code == HTTPStatus.OK
+    assert "sessionid" not in response.cookies
+    clock.advance(minutes=1)
+    response = client.get(HOME)
+    assert response.status_code == HTTPStatus.OK
+    assert response.cookies["sessionid"].value == client.cookies["sessionid"].value
+
+
+def test_idle_lifetime_counts_from_a_recorded_request_never_later(settings, clock, client, member):
+    """The recorded last request may lag the real one by under a minute: the session then ends
+    that much early, never late."""
+    settings.SESSION_IDLE_MINUTES = 30
+    sign_in_with_link(client, member.email)
+    clock.advance(minutes=0.5)
+    assert _signed_in(client)  # not recorded: within a minute of the sign-in
+    clock.advance(minutes=29.6)  # 30.1 minutes after the recorded time, 29.6 after this use
+    assert not _signed_in(client)
+
+
 def test_absolute_lifetime_is_a_setting_and_ends_a_busy_session(settings, clock, client, member):
     settings.SESSION_ABSOLUTE_HOURS = 1
     settings.SESSION_IDLE_MINUTES = 30
