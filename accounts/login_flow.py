@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.contrib import auth, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare
@@ -81,6 +82,17 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
     try:
         return PendingLogin(**data)
     except TypeError:
+        return None
+
+
+def pending_user_load(pending: PendingLogin, users: QuerySet[User] | None = None) -> User | None:
+    """The pending login's member if still active: one lookup by primary key (in ``users``
+    when a step's loader added to it), or None."""
+    try:
+        return (users if users is not None else User.objects).get(
+            pk=pending.user_id, is_active=True
+        )
+    except User.DoesNotExist:
         return None
 
 

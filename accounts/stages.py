@@ -62,9 +62,10 @@ class SecondStep:
     is_active_for: Callable[[User], bool]  # the member has this factor, set up and confirmed
     meets_requirement: bool  # the team's requirement accepts it
     urlpatterns: tuple[URLPattern, ...] = ()  # the step's pages, mounted by accounts/urls.py
-    # The members the step's view gets: the step's one explicit loader (what its page and its
-    # verification need, loaded with the member so the step stays within its query budget).
-    load: Callable[[QuerySet[User]], QuerySet[User]] | None = None
+    # The members the step's view gets: the step's one explicit loader, given the request, so
+    # each request loads what it needs with the member and nothing more (a page needs the
+    # member's row alone; a verification may need the factor's row too).
+    load: Callable[[QuerySet[User], HttpRequest], QuerySet[User]] | None = None
     order: int = 100  # of a member's active steps, the lowest is where their login goes
 
 
@@ -153,11 +154,12 @@ def step_required(key: str):
                 return redirect("accounts:login")
             if pending.stage != key:
                 return redirect(step_url_name(pending))
-            users = User.objects.select_related("account")
+            # A lookup by primary key, plus what the step's loader adds for this request.
+            users = User.objects.all()
             step = step_get(key)
             if step is not None and step.load is not None:
-                users = step.load(users)
-            user = users.filter(pk=pending.user_id, is_active=True).first()
+                users = step.load(users, request)
+            user = login_flow.pending_user_load(pending, users)
             if user is None or not pending.is_still_for(user):
                 return login_flow.pending_login_void(request)
             request.pending_login = pending

@@ -24,6 +24,7 @@ from accounts.login_flow import (
     pending_login_start,
     pending_login_void,
     pending_user_key,
+    pending_user_load,
 )
 from accounts.models import User
 from accounts.sign_in_links import (
@@ -162,11 +163,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
         # The right browser, too late: say so, rather than "open it in the same browser".
         state = LinkState.EXPIRED
     if state == LinkState.VALID and request.method == "POST":
-        user = (
-            User.objects.select_related("account")
-            .filter(pk=pending.user_id, is_active=True)
-            .first()
-        )
+        user = pending_user_load(pending)
         if user is None or not pending.is_still_for(user):
             return pending_login_void(request)
         if sign_in_link_consume(token_digest=token_digest, pending=pending):

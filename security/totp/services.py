@@ -85,13 +85,22 @@ def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
 # --- Verifying at sign-in ------------------------------------------------------------------
 
 
-def code_step_users(users: QuerySet[User]) -> QuerySet[User]:
-    """The code step's loader: its member comes with the authenticator device and the count
-    of unused recovery codes, so the step needs no query of its own for either (its budget
-    is 5)."""
-    return users.select_related("totp_device").annotate(
-        recovery_codes_unused=recovery_code_services.recovery_codes_unused_subquery()
-    )
+def code_step_users(users: QuerySet[User], request: HttpRequest) -> QuerySet[User]:
+    """The code step's loader: what each request of the step needs, with the member. The
+    page needs the member's row alone. A posted 6-digit code needs the authenticator device
+    (joined); a posted recovery code the count of unused codes (a subquery), which the answer
+    reports. A guess wrong either way costs a query, never a check: the device is looked up,
+    and the codes counted, when they were not loaded."""
+    if request.method != "POST":
+        return users
+    raw = request.POST.get("code", "")
+    if codes.normalize_code(raw) is not None:
+        return users.select_related("totp_device")
+    if recovery_codes.normalize(raw) is not None:
+        return users.annotate(
+            recovery_codes_unused=recovery_code_services.recovery_codes_unused_subquery()
+        )
+    return users
 
 
 def _verifying_device(user: User) -> TOTPDevice | None:

@@ -445,6 +445,13 @@ def test_login_code_right_code_after_a_failure_at_most_five_queries(
     assert response.status_code == HTTPStatus.FOUND
 
 
+def test_login_code_page_one_query(code_client, django_assert_max_num_queries):
+    """The pending member by primary key, nothing joined: the page shows no factor."""
+    with django_assert_max_num_queries(1):
+        response = code_client.get(reverse("accounts:login-code"))
+    assert response.status_code == HTTPStatus.OK
+
+
 def test_login_code_recovery_code_at_most_five_queries(
     code_client, member_with_totp, django_assert_max_num_queries
 ):
