@@ -33,11 +33,14 @@ def event_build(
         signed_in = getattr(request, "user", None)
         if signed_in is not None and signed_in.is_authenticated:
             actor = signed_in
-    if account is None and user is not None:
-        account = user.account if user.account_id else None
+    # When not given, the account is the user's, by the id on the user's row (no query).
+    if account is not None:
+        account_id = account.pk
+    else:
+        account_id = user.account_id if user is not None else None
     return SecurityEvent(
         kind=kind,
-        account=account,
+        account_id=account_id,
         user=user,
         user_email=user.email if user is not None else email,
         actor=actor,
@@ -49,8 +52,13 @@ def event_build(
 
 
 def events_save(*events: SecurityEvent) -> list[SecurityEvent]:
-    """Store events in one INSERT and log each."""
-    saved = SecurityEvent.objects.bulk_create(events)
+    """Store events in one INSERT and log each. A single event is saved as one row, outside
+    any transaction (bulk_create wraps even one row in BEGIN and COMMIT)."""
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+        saved = list(events)
+    else:
+        saved = SecurityEvent.objects.bulk_create(events)
     for event in saved:
         logger.info(
             "event=%s user=%s actor=%s ip=%s detail=%s",
