@@ -23,3 +23,13 @@ class EmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in member of a request, with their account in the same query: every
+        page's enrollment gate reads the team's requirement from it (security.middleware),
+        and most pages show the team."""
+        try:
+            user = User._default_manager.select_related("account").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

@@ -29,8 +29,11 @@ class EnrollmentRequiredMiddleware:
     def __call__(self, request):
         user = request.user
         # Kept on the request for the layout: during forced set-up the nav offers only what
-        # works (twofactor_site.context_processors.site).
-        request.must_enroll = user.is_authenticated and must_enroll(user)
+        # works (twofactor_site.context_processors.site). The account row came with the
+        # member in this request's own query (accounts.backends.EmailBackend.get_user).
+        request.must_enroll = user.is_authenticated and must_enroll(
+            user, account=user.account if user.account_id else None
+        )
         if request.must_enroll and url_name(request.path_info) not in ENROLLMENT_URL_NAMES:
             return redirect("security:enroll")
         return self.get_response(request)

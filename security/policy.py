@@ -49,19 +49,22 @@ def method_of(user: User, *, has_active_device: bool | None = None) -> Method:
     return Method.TOTP if has_active_device else Method.EMAIL_LINK
 
 
-def requirement_applies(user: User) -> bool:
+def requirement_applies(user: User, *, account: Account | None = None) -> bool:
     """Whether the team's requirement binds this member, as it stands in the database now
-    (SSO members are exempt: their identity provider handles sign-in security)."""
-    return (
-        user.account_id is not None
-        and not user.is_sso
-        and Account.objects.filter(pk=user.account_id, require_totp=True).exists()
-    )
+    (SSO members are exempt: their identity provider handles sign-in security). Pass
+    ``account`` when this request has just read the member's account row (the signed-in
+    member comes with it: accounts.backends.EmailBackend.get_user): no query then."""
+    if user.account_id is None or user.is_sso:
+        return False
+    if account is not None and account.pk == user.account_id:
+        return account.require_totp
+    return Account.objects.filter(pk=user.account_id, require_totp=True).exists()
 
 
-def must_enroll(user: User) -> bool:
-    """A signed-in member whose account requires a factor it accepts, and who has none yet."""
-    return requirement_applies(user) and not stages.meets_requirement(user)
+def must_enroll(user: User, *, account: Account | None = None) -> bool:
+    """A signed-in member whose account requires a factor it accepts, and who has none yet
+    (``account`` as for ``requirement_applies``)."""
+    return requirement_applies(user, account=account) and not stages.meets_requirement(user)
 
 
 def requirement_set(*, request: HttpRequest, account: Account, admin: User, required: bool) -> bool:
