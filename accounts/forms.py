@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, normalize_email
@@ -51,3 +52,51 @@ class AddMemberForm(forms.Form):
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
+
+
+def password_rules() -> str:
+    """The password rules in one sentence, from the validators in force (once, under the
+    field, instead of Django's list repeated under both fields)."""
+    length = next(
+        (
+            validator.min_length
+            for validator in password_validation.get_default_password_validators()
+            if isinstance(validator, password_validation.MinimumLengthValidator)
+        ),
+        None,
+    )
+    rules = _("not all digits, not a common password, and not like your email address.")
+    if length:
+        return _("At least %(n)d characters, %(rules)s") % {"n": length, "rules": rules}
+    return _("Not all digits, not a common password, and not like your email address.")
+
+
+class InvitationPasswordForm(auth_forms.SetPasswordForm):
+    """The invited member's password: each error on the field it is about (Django puts the
+    rules' errors on the confirmation); the rules said once, by the first field."""
+
+    new_password1 = forms.CharField(
+        label=_("Password"),
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+    )
+    new_password2 = forms.CharField(
+        label=_("Confirm password"),
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    error_messages = {
+        **auth_forms.SetPasswordForm.error_messages,
+        "password_mismatch": _("This doesn't match the password above. Type it again."),
+    }
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.fields["new_password1"].help_text = password_rules()
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        return forms.Form.clean(self)

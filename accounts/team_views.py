@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts import stages
 from accounts.decorators import account_admin_required
-from accounts.forms import AddMemberForm
+from accounts.forms import AddMemberForm, InvitationPasswordForm
 from accounts.models import User
 from accounts.passwords import password_change_describe
 from accounts.services import MemberError, member_invite, member_remove
@@ -103,17 +104,41 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
 
 
 class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
-    """An invited member sets their password; then they sign in, second step included."""
+    """An invited member sets their password, and is signed in: opening the invitation in this
+    browser proved the mailbox, as the emailed link of a sign-in does, so no second link is
+    sent. Then on to set-up when the team requires the app (security.middleware)."""
 
     template_name = "team/invite_accept.html"
+    form_class = InvitationPasswordForm
     success_url = reverse_lazy("accounts:invite-done")
     post_reset_login = False
     reset_url_token = "set-password"
     token_generator = invitation_tokens
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.validlink:
+            context.update(invited=self.user, account=self.user.account)
+        return context
+
     def form_valid(self, form):
         password_change_describe(form.user, kind=Kind.PASSWORD_SET, request=self.request)
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        return invitation_sign_in(self.request, user=form.user) or response
+
+
+def invitation_sign_in(request: HttpRequest, *, user: User) -> HttpResponse | None:
+    """Sign in the member who just set their password from an invitation, when the emailed
+    link is their only second step (a member with an app proves it with the app: None, and
+    they sign in as usual)."""
+    if stages.step_for(user) is not stages.EMAIL_LINK:
+        return None
+    messages.success(
+        request,
+        _("Welcome to %(team)s! Your password is saved and you're signed in.")
+        % {"team": user.account.name},
+    )
+    return stages.step_passed(request, user=user, method="invitation")
 
 
 class InviteDoneView(auth_views.PasswordResetCompleteView):

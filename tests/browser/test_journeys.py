@@ -13,7 +13,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import Account
-from tests.browser.conftest import DESKTOP, PHONE, heading, sign_in_with_link
+from tests.browser.conftest import DESKTOP, PHONE, heading, link_in_email, sign_in_with_link
 from tests.conftest import PASSWORD, enroll_totp
 
 pytestmark = pytest.mark.browser
@@ -292,3 +292,42 @@ def test_admin_user_list_fits_1280_with_dates_like_the_product(
 
     page.get_by_role("link", name=member.email).click()
     expect(page.locator("main, #content").first).to_contain_text("2026-03-04 05:06 UTC")
+
+
+@WIDTHS
+def test_invitation_names_team_and_email_and_signs_straight_into_setup(
+    new_context, account, account_admin, size
+):
+    from accounts.services import member_invite
+    from tests.conftest import FakeRequest
+
+    member_invite(request=FakeRequest(), account=account, email="new@acme.test", by=account_admin)
+    Account.objects.filter(pk=account.pk).update(require_totp=True)
+    invite = link_in_email("new@acme.test", pattern=r"/invite/\S+/")
+    mail.outbox.clear()
+
+    page = new_context(size).new_page()
+    page.goto(invite)
+    assert heading(page) == "Welcome to Acme"
+    expect(page.locator("main")).to_contain_text("Choose a password for new@acme.test")
+    password = page.get_by_label("Password", exact=True)
+    expect(password).to_have_accessible_description(re.compile(r"^At least 10 characters"))
+    expect(page.get_by_text("At least 10 characters")).to_have_count(1)
+    _no_sideways_scroll(page, size["width"])
+
+    # Each error on its own field, announced.
+    password.fill("short")
+    page.get_by_label("Confirm password").fill("different")
+    page.get_by_role("button", name="Save password and sign in").click()
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_new_password1_error")).to_contain_text("too short")
+    expect(page.locator("#id_new_password2_error")).to_contain_text("doesn't match")
+    _no_sideways_scroll(page, size["width"])
+
+    page.get_by_label("Password", exact=True).fill("a long enough passphrase 9")
+    page.get_by_label("Confirm password").fill("a long enough passphrase 9")
+    page.get_by_role("button", name="Save password and sign in").click()
+    # Signed in, and straight on to the set-up the team requires; no sign-in link was sent.
+    page.wait_for_url("**/two-factor/setup/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert not [m for m in mail.outbox if "/login/link/" in m.body]

@@ -239,6 +239,19 @@ def test_pages_of_the_smoother_journeys(
     camera(page, "enroll-app-required")
     assert Account.objects.get(pk=account.pk).require_totp
 
+    # An invitation: the team and the email named, the rules once, errors on their fields.
+    from accounts.services import member_invite
+    from tests.conftest import FakeRequest
+
+    member_invite(request=FakeRequest(), account=account, email="nia@acme.test", by=account_admin)
+    invited = new_context(size).new_page()
+    invited.goto(link_in_email("nia@acme.test", pattern=r"/invite/\S+/"))
+    camera(invited, "invite-accept")
+    invited.get_by_label("Password", exact=True).fill("short")
+    invited.get_by_label("Confirm password").fill("different")
+    invited.get_by_role("button", name="Save password and sign in").click()
+    camera(invited, "invite-accept-error")
+
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_sso_pages(viewport, camera, settings, new_context, provider, account_admin, member):

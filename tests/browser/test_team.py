@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import heading, link_in_email, password_step, sign_in_with_link
+from tests.browser.conftest import (
+    heading,
+    link_in_email,
+    password_step,
+    sign_in_with_link,
+    sign_out,
+)
 from tests.browser.test_authenticator import enroll_in_browser, sign_in_with_code
 from tests.conftest import PASSWORD
 
@@ -85,11 +91,14 @@ def test_admin_removes_and_readds_member(new_context, account_admin, member):
     invite = link_in_email(member.email, pattern=r"/invite/\S+/")
     new_password = "a brand new passphrase 42"
     member_page.goto(invite)
-    assert "Set your password" in heading(member_page)
-    member_page.get_by_label("New password", exact=True).fill(new_password)
-    member_page.get_by_label("New password confirmation").fill(new_password)
-    member_page.get_by_role("button", name="Save password").click()
-    assert heading(member_page) == "Password saved"
+    assert heading(member_page) == "Welcome to Acme"
+    member_page.get_by_label("Password", exact=True).fill(new_password)
+    member_page.get_by_label("Confirm password").fill(new_password)
+    member_page.get_by_role("button", name="Save password and sign in").click()
+    # Straight in: the invitation proved the mailbox, no other link to wait for.
+    member_page.wait_for_url("**/")
+    assert "Welcome" in heading(member_page)
+    sign_out(member_page)
 
     sign_in_with_link(member_page, member.email, new_password)
     member_page.goto("/settings/personal/")
@@ -109,9 +118,12 @@ def test_removed_member_with_app_starts_over(new_context, account_admin, member_
 
     page = new_context().new_page()
     page.goto(link_in_email(member_with_totp.email, pattern=r"/invite/\S+/"))
-    page.get_by_label("New password", exact=True).fill("another new passphrase 7")
-    page.get_by_label("New password confirmation").fill("another new passphrase 7")
-    page.get_by_role("button", name="Save password").click()
+    page.get_by_label("Password", exact=True).fill("another new passphrase 7")
+    page.get_by_label("Confirm password").fill("another new passphrase 7")
+    page.get_by_role("button", name="Save password and sign in").click()
+    page.wait_for_url("**/")
+    assert "Welcome" in heading(page)
+    sign_out(page)
     # No app any more: the second step is the emailed link, not a code.
     sign_in_with_link(page, member_with_totp.email, "another new passphrase 7")
     assert "Welcome" in heading(page)
