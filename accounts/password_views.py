@@ -7,14 +7,14 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
+from django.utils.translation import ngettext
 
 from accounts.forms import PasswordResetForm
 from accounts.passwords import password_change_describe
 from accounts.tokens import password_reset_tokens
 from security.events import Kind
 from twofactor_site.mail import email_send_later
-from twofactor_site.ratelimits import client_ip_key, post_email_key, rate
+from twofactor_site.ratelimits import client_ip_key, post_email_key, rate, ratelimit
 from twofactor_site.views import StrictFormViewMixin
 
 
@@ -34,13 +34,34 @@ class _PasswordResetForm(PasswordResetForm):
         email_send_later(to=[to_email], name="password-reset", context=context)
 
 
+def reset_link_note(request) -> str:
+    """For the 429 page of a refused reset: the same words for every address (whether one was
+    sent is nobody's business), and true whenever one was."""
+    hours = max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)
+    return ngettext(
+        "If we emailed you a reset link in the last hour, it still works.",
+        "If we emailed you a reset link in the last %(n)d hours, it still works.",
+        hours,
+    ) % {"n": hours}
+
+
 @method_decorator(
-    ratelimit(group="reset-ip", key=client_ip_key, rate=rate("RATELIMIT_RESET_IP"), method="POST"),
+    ratelimit(
+        group="reset-ip",
+        key=client_ip_key,
+        rate=rate("RATELIMIT_RESET_IP"),
+        method="POST",
+        note=reset_link_note,
+    ),
     name="post",
 )
 @method_decorator(
     ratelimit(
-        group="reset-email", key=post_email_key, rate=rate("RATELIMIT_RESET_EMAIL"), method="POST"
+        group="reset-email",
+        key=post_email_key,
+        rate=rate("RATELIMIT_RESET_EMAIL"),
+        method="POST",
+        note=reset_link_note,
     ),
     name="post",
 )

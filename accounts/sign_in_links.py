@@ -98,3 +98,21 @@ def sign_in_links_retire(*, user: User) -> None:
     SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(
         retired_at=timezone.now()
     )
+
+
+def sign_in_link_usable(*, pending: PendingLogin | None) -> SignInLink | None:
+    """The link ``pending`` can still be finished with (the newest sent to this browser, not
+    used, replaced or expired), or None. Reads only: for saying "the last link still works"."""
+    if pending is None:
+        return None
+    return (
+        SignInLink.objects.filter(
+            user_id=pending.user_id,
+            browser_hash=tokens.digest(pending.nonce),
+            used_at=None,
+            retired_at=None,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-created_at")
+        .first()
+    )

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from accounts import stages
 from accounts.decorators import account_admin_required
@@ -22,7 +21,7 @@ from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
 from security.events import Kind
 from security.policy import method_of, with_second_factor
-from twofactor_site.ratelimits import rate, user_key
+from twofactor_site.ratelimits import rate, ratelimit, user_key
 from twofactor_site.views import StrictFormViewMixin
 
 

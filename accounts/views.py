@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from accounts import stages, tokens
 from accounts.forms import LoginForm
@@ -32,13 +31,14 @@ from accounts.sign_in_links import (
     sign_in_link_check,
     sign_in_link_consume,
     sign_in_link_issue,
+    sign_in_link_usable,
 )
 from accounts.sso import services as sso_services
 from accounts.sso.views import sso_redirect
 from security.events import Kind, event_record
 from twofactor_site.mail import email_send
 from twofactor_site.net import client_ip, device_name, safe_next
-from twofactor_site.ratelimits import client_ip_key, post_email_key, rate
+from twofactor_site.ratelimits import client_ip_key, post_email_key, rate, ratelimit
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
 # session (SECURITY.md: only a hash of anything secret is kept server-side).
@@ -117,10 +117,24 @@ def login_email_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
+def last_link_note(request: HttpRequest) -> str:
+    """For the 429 page of a refused resend: the link sent last still works, when it does."""
+    link = sign_in_link_usable(pending=pending_login_get(request))
+    if link is None:
+        return ""
+    return _("The last link we sent still works until %(time)s UTC: open it in this browser.") % {
+        "time": link.expires_at.strftime("%H:%M")
+    }
+
+
 @require_POST
 @never_cache
-@ratelimit(group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND_IP"))
-@ratelimit(group="resend-user", key=pending_user_key, rate=rate("RATELIMIT_RESEND"))
+@ratelimit(
+    group="resend-ip", key=client_ip_key, rate=rate("RATELIMIT_RESEND_IP"), note=last_link_note
+)
+@ratelimit(
+    group="resend-user", key=pending_user_key, rate=rate("RATELIMIT_RESEND"), note=last_link_note
+)
 @stages.step_required(stages.EMAIL_LINK.key)
 def login_resend(request: HttpRequest) -> HttpResponse:
     if _link_send(request, user=request.pending_user, pending=request.pending_login):

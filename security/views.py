@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
 from accounts.models import User
@@ -30,7 +29,7 @@ from security.policy import (
 )
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import safe_next
-from twofactor_site.ratelimits import rate, user_key
+from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 EVENTS_PER_PAGE = 25
 _REQUIRE_UNREADABLE = {

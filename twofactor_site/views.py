@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 try:  # both are installed with django-redis; the names differ between versions
     from django_redis.exceptions import ConnectionInterrupted
@@ -85,13 +88,45 @@ def admin_login(request: HttpRequest, extra_context=None) -> HttpResponse:
     return redirect_to_login(request.GET.get("next") or "/admin/", settings.LOGIN_URL)
 
 
+# Which limit refused, in the member's terms (the groups of twofactor_site.ratelimits.ratelimit).
+_LIMITS = {
+    "login-ip": _lazy("There were too many sign-in attempts from your network."),
+    "login-email": _lazy("There were too many sign-in attempts for this email address."),
+    "resend-user": _lazy("You asked for a new sign-in link too many times."),
+    "resend-ip": _lazy("Too many new sign-in links were asked for from your network."),
+    "code-ip": _lazy("Too many codes were tried from your network."),
+    "enroll-code": _lazy("Too many codes were tried while setting up your app."),
+    "reset-ip": _lazy("Too many password resets were asked for from your network."),
+    "reset-email": _lazy("Too many password resets were asked for this email address."),
+    "reauth": _lazy("There were too many tries to confirm it's you."),
+    "invite": _lazy("You added too many team members in a short time."),
+}
+
+
+def _wait_text(seconds: int | None) -> str:
+    if not seconds or seconds <= 0:
+        return _("Wait a few minutes, then try again.")
+    if seconds < 60:
+        return _("Try again in less than a minute.")
+    minutes = math.ceil(seconds / 60)
+    return ngettext("Try again in %(n)d minute.", "Try again in %(n)d minutes.", minutes) % {
+        "n": minutes
+    }
+
+
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return _page(
-        request,
-        429,
-        _("Too many attempts"),
-        _("There were too many attempts from here. Wait a few minutes, then try again."),
-    )
+    """429: which limit refused, how long until it lets go, and what still works meanwhile."""
+    group = getattr(exception, "group", None)
+    retry_after = getattr(exception, "retry_after", None)
+    text = str(_LIMITS.get(group, _("There were too many attempts from here.")))
+    text += " " + _wait_text(retry_after)
+    note = getattr(exception, "note", "")
+    if note:
+        text += " " + note
+    response = _page(request, 429, _("Too many attempts"), text, in_layout=True)
+    if retry_after and retry_after > 0:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

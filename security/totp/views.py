@@ -13,7 +13,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from accounts import stages
 from security.decorators import active_app_required, enrolling, recent_auth_required
@@ -22,7 +21,7 @@ from security.lockout import is_locked, is_locked_for_good
 from security.policy import requirement_applies
 from security.recovery_codes.services import recovery_codes_remaining
 from security.totp import codes, services
-from twofactor_site.ratelimits import client_ip_key, rate, user_key
+from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
 
 CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py registers it)
 

@@ -331,3 +331,30 @@ def test_invitation_names_team_and_email_and_signs_straight_into_setup(
     page.wait_for_url("**/two-factor/setup/")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert not [m for m in mail.outbox if "/login/link/" in m.body]
+
+
+@WIDTHS
+def test_rate_limited_resend_says_which_limit_how_long_and_the_link_still_works(
+    new_context, member, settings, size
+):
+    settings.RATELIMIT_RESEND = "1/h"
+    page = new_context(size).new_page()
+    page.goto("/login/")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/login/email-sent/")
+    page.get_by_role("button", name="Resend the link").click()
+    page.get_by_role("button", name="Resend the link").click()
+    assert heading(page) == "Too many attempts"
+    main = page.locator("main")
+    expect(main).to_contain_text("You asked for a new sign-in link too many times.")
+    expect(main).to_contain_text(re.compile(r"Try again in (\d+ minutes?|less than a minute)\."))
+    expect(main).to_contain_text(re.compile(r"The last link we sent still works until \d\d:\d\d"))
+    _no_sideways_scroll(page, size["width"])
+
+    # And it does.
+    page.goto(link_in_email(member.email))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    assert "Welcome" in heading(page)
