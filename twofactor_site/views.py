@@ -100,6 +100,7 @@ _LIMITS = {
     "reset-email": _lazy("Too many password resets were asked for this email address."),
     "reauth": _lazy("There were too many tries to confirm it's you."),
     "invite": _lazy("You added too many team members in a short time."),
+    "sso-ip": _lazy("There were too many single sign-on attempts from your network."),
 }
 
 

@@ -16,7 +16,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
 
 from accounts.decorators import account_admin_required
 from accounts.models import User, normalize_email
@@ -34,7 +33,7 @@ from accounts.sso.models import Connection, Domain
 from security.decorators import recent_auth_required
 from security.events import Kind, event_record
 from twofactor_site.net import safe_next
-from twofactor_site.ratelimits import client_ip_key, rate
+from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 # OAuth error codes are ASCII words (RFC 6749 4.1.2.1); anything else is not repeated back.
 OAUTH_ERROR_CODE = re.compile(r"^[a-z_]{1,64}$")
