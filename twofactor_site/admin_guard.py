@@ -69,7 +69,7 @@ class OfferedLookupsOnlyMixin:
         )
         return False
 
-    def response_action(self, request: HttpRequest, queryset) -> HttpResponse | None:
+    def response_action(self, request: HttpRequest, queryset, **kwargs) -> HttpResponse | None:
         from twofactor_site.views import bad_request
 
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
@@ -83,4 +83,5 @@ class OfferedLookupsOnlyMixin:
         if pks and queryset.filter(pk__in=pks).count() != len(pks):
             # An id that is not a row of this (filtered) list: a stale page or a forged form.
             return bad_request(request, None)
-        return super().response_action(request, queryset)
+        # Django 6.x passes action_location (top or bottom of the list) too.
+        return super().response_action(request, queryset, **kwargs)
