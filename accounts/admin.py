@@ -4,10 +4,15 @@ them. It never shows a TOTP secret, a recovery code or a password hash."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -114,8 +119,43 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         description=_("Remove and re-add (new password invitation, 2FA reset, signed out)"),
         permissions=["support"],
     )
-    def readd_members(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        done = self._each(request, queryset, member_readd)
+    def readd_members(self, request: HttpRequest, queryset: QuerySet[User]):
+        """First a page that names each member and says what will happen; its button posts
+        again with ``post=yes``, and only that does it."""
+        members = list(queryset.filter(account__isnull=False).select_related("account"))
+        if request.POST.get("post") != "yes":
+            return self._readd_confirmation(request, members)
+        self._readd(request, members)
+        return None
+
+    def readd_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The same, from the member's own admin page."""
+        if not self.has_support_permission(request):
+            raise PermissionDenied
+        member = self.get_object(request, object_id)
+        if member is None or member.account_id is None:
+            raise Http404
+        if request.method == "POST":
+            done = self._readd(request, [member])
+            if done:
+                fresh = User.objects.get(email=member.email)
+                return redirect("admin:accounts_user_change", fresh.pk)
+            return redirect("admin:accounts_user_change", member.pk)
+        return self._readd_confirmation(request, [member], single=True)
+
+    def _readd_confirmation(self, request, members: list[User], single: bool = False):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Remove and re-add?"),
+            "opts": self.model._meta,
+            "members": members,
+            "single": single,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/user/readd_confirmation.html", context)
+
+    def _readd(self, request: HttpRequest, members: list[User]) -> int:
+        done = self._each(request, members, member_readd)
         if done:
             message = ngettext(
                 "Re-added %(n)d member; they were emailed an invitation.",
@@ -123,10 +163,25 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
                 done,
             )
             self.message_user(request, message % {"n": done})
+        return done
 
-    def _each(self, request: HttpRequest, queryset: QuerySet[User], service) -> int:
+    def get_urls(self):
+        readd = path(
+            "<path:object_id>/readd/",
+            self.admin_site.admin_view(self.readd_view),
+            name="accounts_user_readd",
+        )
+        return [readd, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_readd": self.has_support_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _each(self, request: HttpRequest, members, service) -> int:
         done = 0
-        for member in queryset.filter(account__isnull=False).select_related("account"):
+        if isinstance(members, QuerySet):
+            members = members.filter(account__isnull=False).select_related("account")
+        for member in members:
             try:
                 result = service(request=request, member=member, by=request.user)
             except MemberError as error:

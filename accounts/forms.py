@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, normalize_email
+from twofactor_site.text import refuse_control_characters
 
 
 class LoginForm(forms.Form):
@@ -42,7 +43,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 class AddMemberForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
-    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    name = forms.CharField(
+        label=_("Name"), max_length=150, required=False, validators=[refuse_control_characters]
+    )
     admin = forms.BooleanField(label=_("Account Admin"), required=False)
     sso = forms.BooleanField(
         label=_("Signs in with single sign-on"),

@@ -12,11 +12,16 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from twofactor_site.text import refuse_control_characters
+
 
 class Account(models.Model):
     """A team: the unit that an Account Admin manages and that may require the app."""
 
-    name = models.CharField(_("name"), max_length=120, unique=True)
+    # Shown in email subjects: no line breaks or other control characters.
+    name = models.CharField(
+        _("name"), max_length=120, unique=True, validators=[refuse_control_characters]
+    )
     require_totp = models.BooleanField(
         _("require authenticator app"),
         default=False,
@@ -71,7 +76,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         SSO = "sso", _("Single sign-on")
 
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("name"), max_length=150, blank=True)
+    name = models.CharField(
+        _("name"), max_length=150, blank=True, validators=[refuse_control_characters]
+    )
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, null=True, blank=True, related_name="members"
     )

@@ -15,6 +15,7 @@ from accounts.sign_in_links import sign_in_links_retire
 from security.events import Kind, event_record
 from security.models import SecurityEvent
 from twofactor_site.mail import email_send
+from twofactor_site.text import refuse_control_characters
 
 
 def user_sessions_end(*, user: User) -> None:
@@ -32,7 +33,9 @@ def user_sessions_end(*, user: User) -> None:
 def account_create(
     *, name: str, admin_email: str, admin_password: str | None
 ) -> tuple[Account, User]:
-    """A team account and its first Account Admin."""
+    """A team account and its first Account Admin. A name with control characters is
+    refused (ValidationError): it would be shown in email subjects."""
+    refuse_control_characters(name)
     account = Account.objects.create(name=name.strip())
     admin = User.objects.create_user(
         normalize_email(admin_email), admin_password, account=account, role=User.Role.ADMIN
@@ -54,6 +57,7 @@ def member_add(
     set one from an invitation. SSO members never get a usable password."""
     if identity == User.Identity.SSO:
         password = None
+    refuse_control_characters(name)
     return User.objects.create_user(
         normalize_email(email), password, account=account, role=role, identity=identity, name=name
     )
@@ -116,27 +120,31 @@ def member_invite(
 def member_remove(*, request, member: User, by: User) -> None:
     """Remove ``member`` from their account: the user row goes, and with it every session
     (they no longer resolve to a user), sign-in link, authenticator and recovery code.
-    Adding the same email again starts from nothing."""
-    account = member.account
+    Adding the same email again starts from nothing. The last Account Admin stays."""
     with transaction.atomic():
-        # Lock the account's admins so two admins removing each other can't both succeed.
-        admins = list(
-            User.objects.select_for_update()
-            .filter(account=account, role=User.Role.ADMIN, is_active=True)
-            .values_list("pk", flat=True)
-        )
-        if member.role == User.Role.ADMIN and set(admins) <= {member.pk}:
-            raise MemberError(_("An account needs at least one Account Admin."))
-        user_sessions_end(user=member)
-        event_record(
-            kind=Kind.MEMBER_REMOVED, request=request, user=member, actor=by, account=account
-        )
-        member.delete()
+        _member_delete(request=request, member=member, by=by, keep_last_admin=True)
+
+
+def _member_delete(*, request, member: User, by: User, keep_last_admin: bool) -> None:
+    account = member.account
+    # Lock the account's admins so two admins removing each other can't both succeed.
+    admins = list(
+        User.objects.select_for_update()
+        .filter(account=account, role=User.Role.ADMIN, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    if keep_last_admin and member.role == User.Role.ADMIN and set(admins) <= {member.pk}:
+        raise MemberError(_("An account needs at least one Account Admin."))
+    user_sessions_end(user=member)
+    event_record(kind=Kind.MEMBER_REMOVED, request=request, user=member, actor=by, account=account)
+    member.delete()
 
 
 def member_readd(*, request, member: User, by: User) -> tuple[User, bool]:
     """Remove ``member`` and add the same email again at once, as support does for someone
-    locked out: sessions end, password and second factor are reset, an invitation is sent."""
+    locked out: sessions end, password and second factor are reset, an invitation is sent.
+    They come back with the same team, role and name, in one transaction: so this also
+    works for a team's only Account Admin (who comes back as its Account Admin)."""
     account, email, role, identity, name = (
         member.account,
         member.email,
@@ -145,7 +153,7 @@ def member_readd(*, request, member: User, by: User) -> tuple[User, bool]:
         member.name,
     )
     with transaction.atomic():
-        member_remove(request=request, member=member, by=by)
+        _member_delete(request=request, member=member, by=by, keep_last_admin=False)
         return member_invite(
             request=request,
             account=account,

@@ -9,7 +9,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import (
     clear_script_prefix,
@@ -20,6 +20,8 @@ from django.urls import (
 )
 from django.utils import translation
 
+from twofactor_site.text import header_safe
+
 logger = logging.getLogger("twofactor.email")
 
 
@@ -27,14 +29,16 @@ def email_send(*, to: list[str], name: str, context: dict) -> bool:
     """Render and send one email. False when the mail server could not take it (the caller
     tells the person and lets them retry); the error is logged without the message body."""
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"emails/{name}-subject.txt", context).strip().replace("\n", " ")
+    # One line whatever the context holds (a team name stored before names were checked):
+    # a CR or LF would be a header injection, which Django refuses with an exception.
+    subject = header_safe(render_to_string(f"emails/{name}-subject.txt", context))
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, to)
     message.attach_alternative(html, "text/html")
     try:
         message.send()
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, BadHeaderError) as exc:
         logger.warning("email %s could not be sent: %s", name, type(exc).__name__)
         return False
     return True

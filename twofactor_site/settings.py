@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from twofactor_site.text import has_control_characters
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
+
+
+def env_text(name: str, default: str = "") -> str:
+    """A value shown in email headers or pages (SITE_NAME, DEFAULT_FROM_EMAIL): one line."""
+    value = env_str(name, default)
+    if has_control_characters(value):
+        raise ImproperlyConfigured(f"{name} must not contain line breaks or control characters")
+    return value
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -135,8 +145,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)
 if _site.scheme not in ("http", "https") or not _site.netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s) address; got {SITE_URL!r}")
-SITE_NAME = env_str("SITE_NAME", "Twofactor")
-SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@example.com")
+SITE_NAME = env_text("SITE_NAME", "Twofactor")
+SUPPORT_EMAIL = env_text("SUPPORT_EMAIL", "support@example.com")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -413,7 +423,7 @@ else:
 # Password reset mail is sent by a small thread pool (twofactor_site.mail.email_send_later), so the
 # answer takes as long for an unknown address as for a known one. Off: sent during the request.
 TWOFACTOR_EMAIL_IN_BACKGROUND = env_bool("TWOFACTOR_EMAIL_IN_BACKGROUND", True)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@{_site.hostname}>")
+DEFAULT_FROM_EMAIL = env_text("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@{_site.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Static files, i18n ----------------------------------------------------------------------

@@ -111,7 +111,9 @@ def test_admin_readd_action_resets_member(support_client, member):
     enroll_totp(member)
     mail.outbox.clear()
     response = support_client.post(
-        CHANGELIST, {"action": "readd_members", "_selected_action": [member.pk]}, follow=True
+        CHANGELIST,
+        {"action": "readd_members", "_selected_action": [member.pk], "post": "yes"},
+        follow=True,
     )
     assert response.status_code == HTTPStatus.OK
     assert "Re-added 1 member" in response.content.decode()

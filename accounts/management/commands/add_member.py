@@ -5,6 +5,7 @@ from django.core.validators import validate_email
 from accounts.management.commands._password import PASSWORD_ENV, password_obtain
 from accounts.models import Account, User, normalize_email
 from accounts.services import member_add
+from twofactor_site.text import refuse_control_characters
 
 
 class Command(BaseCommand):
@@ -38,6 +39,10 @@ class Command(BaseCommand):
             validate_email(email)
         except ValidationError:
             raise CommandError(f"{email!r} is not an email address.") from None
+        try:
+            refuse_control_characters(name)
+        except ValidationError as error:
+            raise CommandError(f"--name: {error.messages[0]}") from None
         team = Account.objects.filter(name=account.strip()).first()
         if team is None:
             raise CommandError(f"No account is named {account!r}.")

@@ -6,6 +6,7 @@ from django.db import IntegrityError
 from accounts.management.commands._password import PASSWORD_ENV, password_obtain
 from accounts.models import Account, User, normalize_email
 from accounts.services import account_create
+from twofactor_site.text import refuse_control_characters
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, admin_email: str, interactive: bool, **options):
         if not name.strip():
             raise CommandError("The account needs a name.")
+        try:
+            refuse_control_characters(name)
+        except ValidationError as error:
+            raise CommandError(f"The name: {error.messages[0]}") from None
         email = normalize_email(admin_email)
         try:
             validate_email(email)
