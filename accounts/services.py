@@ -21,9 +21,20 @@ from twofactor_site.text import refuse_control_characters
 def user_sessions_end(*, user: User) -> None:
     """End every session and pending login of ``user`` at its next request (the security stamp
     is part of each one's auth hash) and retire their unused sign-in links. The caller
-    re-attaches the current session if it should survive."""
+    re-attaches the current session if it should survive (accounts.presence.session_reattach).
+
+    The stamp is swapped from the one ``user`` was loaded with by one conditional UPDATE: if a
+    racing change (a password reset, a removal, another factor change) rotated it first, the
+    caller's session was ended by that change, and ``user.sessions_end_raced`` says so:
+    session_reattach then signs it out instead of bringing it back."""
+    loaded_stamp = user.security_stamp
     user.security_stamp = new_security_stamp()
-    User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
+    swapped = User.objects.filter(pk=user.pk, security_stamp=loaded_stamp).update(
+        security_stamp=user.security_stamp
+    )
+    if not swapped:
+        User.objects.filter(pk=user.pk).update(security_stamp=user.security_stamp)
+    user.sessions_end_raced = not swapped
     # Pending logins die with the stamp (their auth hash no longer matches); their emailed
     # links go too, so nothing sent before the change still works.
     sign_in_links_retire(user=user)

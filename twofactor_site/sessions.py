@@ -1,19 +1,74 @@
-"""Sessions in the shared cache, but a cache that is down is an error, not an empty session.
+"""Sessions in the shared cache: a cache that is down is an error, not an empty session, and
+a session that ended stays ended, whatever requests race its end.
 
-Django's cache backend reads a session that it cannot load as empty: during a Redis outage
-every signed-in member would be treated as signed out and their session cookie deleted.
-Here a connection error propagates, the request answers 503 "try again shortly"
+Down: Django's cache backend reads a session that it cannot load as empty, so during a Redis
+outage every signed-in member would be treated as signed out and their session cookie
+deleted. Here a connection error propagates, the request answers 503 "try again shortly"
 (twofactor_site.views.server_error), and the same session goes on once Redis is back.
+
+Ended for good: Django's backend saves by reading the key and then writing it, two commands.
+A request that loaded the session before a logout (the same cookie used at the same moment
+elsewhere: a thief's copy) could pass the read just before the logout's delete and write the
+whole session back after it, signed in again; or rotate the key (``cycle_key``, as at a factor
+change) and carry the signed-in data into a brand-new session id. Here, on Redis:
+
+- ending a session (logout, flush) writes a *tombstone* for its id and deletes it, in one
+  MULTI; the tombstone lives as long as the session could have (``SESSION_COOKIE_AGE``);
+- saving writes only if the session still exists and has no tombstone, in one Lua script;
+- a new key made from an old one (``cycle_key``) is created only if the old one has no
+  tombstone, in the same script.
+
+A refused write raises Django's ``SessionInterrupted`` (a 400 page: "signed out in another
+window"); nothing is written. The local-memory cache of ``make run`` gets the same rules
+under a process lock (one process: nothing else can race it).
+
+This changes only *how* a write happens, never *when*: the session middleware still decides
+whether to save (compatible with saving less often, e.g. throttled last-seen writes).
 """
 
 from __future__ import annotations
 
+import threading
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+from django.contrib.sessions.exceptions import SessionInterrupted
 
 from twofactor_site.views import SERVICE_ERRORS
 
+TOMBSTONE_PREFIX = "twofactor.sessions.ended:"
+
+# KEYS[1] the session, KEYS[2] its tombstone, KEYS[3] the tombstone of the key it was cycled
+# from (or KEYS[2] again); ARGV[1] the encoded session, ARGV[2] its TTL in seconds, ARGV[3]
+# "create" or "update". 1: written; 0: refused (ended, or gone); -1: the new key is taken.
+_SAVE_SCRIPT = """
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then
+  return 0
+end
+if ARGV[3] == 'create' then
+  if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then return 1 end
+  return -1
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'XX') then return 1 end
+return 0
+"""
+
+_local_lock = threading.Lock()
+
+
+def _interrupted() -> SessionInterrupted:
+    return SessionInterrupted(
+        "The session ended (signed out in another window) before this request could save it."
+    )
+
 
 class SessionStore(CacheSessionStore):
+    _cycled_from: str | None = None
+
+    # --- Reading -----------------------------------------------------------------------------
+
     def load(self) -> dict:
         try:
             session_data = self._cache.get(self.cache_key)
@@ -25,3 +80,93 @@ class SessionStore(CacheSessionStore):
             return session_data
         self._session_key = None
         return {}
+
+    # --- Writing -----------------------------------------------------------------------------
+
+    def cycle_key(self) -> None:
+        """A new key for the same data (sign-in, factor change): refused, as a save is, when
+        the old key was ended meanwhile."""
+        self._cycled_from = self.session_key
+        try:
+            super().cycle_key()
+        finally:
+            self._cycled_from = None
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        data = self._get_session(no_load=must_create)
+        result = self._write(data, create=must_create)
+        if result == -1:
+            raise CreateError  # the new random key is taken: create() tries another
+        if result == 0:
+            raise _interrupted()
+        return None
+
+    def delete(self, session_key: str | None = None) -> None:
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        self._end(session_key)
+
+    # The async API (unused under WSGI) takes the same paths.
+    async def asave(self, must_create: bool = False) -> None:
+        return await sync_to_async(self.save)(must_create)
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        return await sync_to_async(self.delete)(session_key)
+
+    async def acycle_key(self) -> None:
+        return await sync_to_async(self.cycle_key)()
+
+    # --- The atomic part ---------------------------------------------------------------------
+
+    def _tombstone_key(self, session_key: str) -> str:
+        return TOMBSTONE_PREFIX + session_key
+
+    def _redis(self):
+        """The raw client of a django-redis cache, or None for another backend."""
+        client = getattr(self._cache, "client", None)
+        if client is None or not hasattr(client, "get_client"):
+            return None
+        return client
+
+    def _write(self, data: dict, *, create: bool) -> int:
+        ttl = max(int(self.get_expiry_age()), 1)
+        tombstone = self._tombstone_key(self.session_key)
+        cycled_tombstone = (
+            self._tombstone_key(self._cycled_from) if create and self._cycled_from else tombstone
+        )
+        client = self._redis()
+        if client is not None:
+            raw = client.get_client(write=True)
+            script = raw.register_script(_SAVE_SCRIPT)  # EVALSHA, loading it when needed
+            keys = [client.make_key(k) for k in (self.cache_key, tombstone, cycled_tombstone)]
+            args = [client.encode(data, allow_int=False), ttl, "create" if create else "update"]
+            return int(script(keys=keys, args=args))
+        with _local_lock:
+            if self._cache.get(tombstone) is not None or self._cache.get(cycled_tombstone):
+                return 0
+            if create:
+                return 1 if self._cache.add(self.cache_key, data, ttl) else -1
+            if self._cache.get(self.cache_key) is None:
+                return 0
+            self._cache.set(self.cache_key, data, ttl)
+            return 1
+
+    def _end(self, session_key: str) -> None:
+        """Tombstone and delete ``session_key`` at once."""
+        # As long as the session could have lived: no request that loaded it can outlast that.
+        ttl = max(int(settings.SESSION_COOKIE_AGE), 1)
+        key = self.cache_key_prefix + session_key
+        client = self._redis()
+        if client is not None:
+            pipe = client.get_client(write=True).pipeline(transaction=True)
+            pipe.set(client.make_key(self._tombstone_key(session_key)), b"1", ex=ttl)
+            pipe.delete(client.make_key(key))
+            pipe.execute()
+            return
+        with _local_lock:
+            self._cache.set(self._tombstone_key(session_key), 1, ttl)
+            self._cache.delete(key)
