@@ -12,19 +12,38 @@ from django.utils.http import urlencode
 from accounts.presence import presence_is_recent
 from security.totp.services import active_device, enrollment_device
 
+# Setting up the app is one change in several steps (codes, the app, a code): started behind a
+# fresh proof (security:enroll), its steps pass for one more re-auth window.
+TOTP_ENROLLMENT_FLOW = "totp-enrollment"
 
-def recent_auth_required(view):
-    """Seeing codes or removing the app needs proof of presence within the last
-    TWOFACTOR_REAUTH_MINUTES (a fresh sign-in counts)."""
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not presence_is_recent(request):
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('security:reauth')}?{query}")
-        return view(request, *args, **kwargs)
+def recent_auth_required(view=None, *, flow: str | None = None, methods=None):
+    """THE guard of every view that changes how a member signs in (ASVS 5.0 7.5.x): adding,
+    replacing or removing any factor, every step of setting one up, seeing recovery codes,
+    the team's requirement. A session cookie is not a proof (whoever copied it an hour ago
+    has it too); a sign-in is, and so are the password or a current code on the confirm page
+    (security:reauth). Older than TWOFACTOR_REAUTH_MINUTES: the confirm page first, then back.
 
-    return wrapped
+    ``@recent_auth_required``                  every request
+    ``@recent_auth_required(methods={"POST"})`` only those methods (a page that shows a form)
+    ``@recent_auth_required(flow="...")``      or a step of that multi-step change, started
+                                               under a proof (accounts.presence.presence_carry)
+
+    Goes under ``login_required``. Every factor's views use it (passkeys too): no other."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            guarded = methods is None or request.method in methods
+            if guarded and not presence_is_recent(request, flow=flow):
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('security:reauth')}?{query}")
+            return view(request, *args, **kwargs)
+
+        wrapped.recent_auth_required = True  # tests find every guarded view by this mark
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
 
 
 def enrolling(view):

@@ -14,6 +14,7 @@ ENROLLMENT_URL_NAMES = frozenset(
         "security:enroll-codes-print",
         "security:enroll-app",
         "security:enroll-done",
+        "security:reauth",  # a step whose proof is too old asks for it here
         "accounts:logout",
     }
 )

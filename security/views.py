@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import account_admin_required
 from accounts.models import User
 from accounts.presence import presence_proved
+from security.decorators import recent_auth_required
 from security.forms import ReauthForm
 from security.models import SecurityEvent
 from security.policy import (
@@ -29,7 +30,7 @@ from security.policy import (
 )
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import safe_next
-from twofactor_site.ratelimits import rate, ratelimit, user_key
+from twofactor_site.ratelimits import account_key, rate, ratelimit, user_key
 
 EVENTS_PER_PAGE = 25
 _REQUIRE_UNREADABLE = {
@@ -81,6 +82,8 @@ def reauth(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @account_admin_required
+@recent_auth_required(methods={"POST"})  # the requirement changes how every member signs in
+@ratelimit(group="requirement", key=account_key, rate=rate("RATELIMIT_REQUIREMENT"), method="POST")
 def security_page(request: HttpRequest) -> HttpResponse:
     admin = request.user
     account = admin.account
@@ -111,6 +114,7 @@ def security_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @account_admin_required
+@recent_auth_required  # asked here, before the question, rather than after its answer
 def requirement_confirm(request: HttpRequest) -> HttpResponse:
     """Ask before turning the requirement on (it sends the whole team through set-up) or off.
     The page's button posts to the Security page, which makes the change."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from security.decorators import active_app_required, enrolling, recent_auth_required
+from accounts.presence import session_reattach
+from security.decorators import (
+    TOTP_ENROLLMENT_FLOW,
+    active_app_required,
+    enrolling,
+    recent_auth_required,
+)
 from security.recovery_codes import services
 
 
@@ -36,6 +41,7 @@ def _codes_text(request: HttpRequest, codes: list[str]) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
+@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
 @enrolling
 def enroll_codes(request: HttpRequest) -> HttpResponse:
     status = 200
@@ -56,6 +62,7 @@ def enroll_codes(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @login_required
+@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
 @enrolling
 def enroll_codes_download(request: HttpRequest) -> HttpResponse:
     codes = [c for c, _used in services.recovery_codes_list(user=request.user, active=False)]
@@ -65,6 +72,7 @@ def enroll_codes_download(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 @login_required
+@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
 @enrolling
 def enroll_codes_print(request: HttpRequest) -> HttpResponse:
     codes = services.recovery_codes_list(user=request.user, active=False)
@@ -115,6 +123,6 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
         remaining = services.recovery_codes_remaining(user=request.user)
         return render(request, "security/recovery_codes_regenerate.html", {"remaining": remaining})
     services.recovery_codes_regenerate(request=request, user=request.user)
-    update_session_auth_hash(request, request.user)  # this session goes on; the others ended
+    session_reattach(request)  # this session goes on; the others ended
     messages.success(request, _("New recovery codes are ready. Your old codes no longer work."))
     return redirect("security:recovery-codes")

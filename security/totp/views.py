@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import stages
-from security.decorators import active_app_required, enrolling, recent_auth_required
+from accounts.presence import presence_carry, presence_carry_end, session_reattach
+from security.decorators import (
+    TOTP_ENROLLMENT_FLOW,
+    active_app_required,
+    enrolling,
+    recent_auth_required,
+)
 from security.forms import SecondFactorCodeForm
 from security.lockout import is_locked, is_locked_for_good
 from security.policy import requirement_applies
@@ -28,15 +35,29 @@ CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py 
 # --- Enrollment: recovery codes (security.recovery_codes.views), then the app, then success --
 
 
+def _may_enroll(view):
+    """SSO members (their identity provider handles it) and members with an app already have
+    nothing to set up here: before any proof is asked (an SSO member has no password here)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.user.is_sso or services.active_device(request.user):
+            return redirect("security:personal")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
+@_may_enroll
+@recent_auth_required(methods={"POST"})  # the page itself shows nothing secret
 def enroll(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.is_sso or services.active_device(user):
-        return redirect("security:personal")
     if request.method == "POST":
         services.totp_enrollment_start(user=user)
+        presence_carry(request, flow=TOTP_ENROLLMENT_FLOW)
         return redirect("security:enroll-codes")
     context = {"required": requirement_applies(user)}
     return render(request, "security/enroll_start.html", context)
@@ -47,6 +68,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @ratelimit(group="enroll-code", key=user_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
+@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
 @enrolling
 def enroll_app(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -54,7 +76,8 @@ def enroll_app(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         code = codes.normalize_code(form.cleaned_data["code"])
         if code and services.totp_device_confirm(request=request, user=user, code=code):
-            update_session_auth_hash(request, user)  # this session goes on; the others ended
+            session_reattach(request)  # this session goes on; the others ended
+            presence_carry_end(request, flow=TOTP_ENROLLMENT_FLOW)
             return redirect("security:enroll-done")
         form.add_error(
             "code", _("That code didn't work. Check the time on your phone and try again.")
@@ -104,7 +127,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
     required = requirement_applies(request.user)
     if request.method == "POST":
         if services.totp_device_remove(request=request, user=request.user, actor=request.user):
-            update_session_auth_hash(request, request.user)  # this session goes on
+            session_reattach(request)  # this session goes on; the others ended
             messages.success(
                 request, _("Authenticator app removed. You'll sign in with an email link.")
             )
