@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import stages, tokens
 from accounts.forms import LoginForm
+from accounts.known_browsers import attempt_from_known_browser, login_attempt_key
 from accounts.login_flow import (
     pending_login_clear,
     pending_login_complete,
@@ -38,7 +39,7 @@ from accounts.sso.views import sso_redirect
 from security.events import Kind, event_record
 from twofactor_site.mail import email_send
 from twofactor_site.net import client_ip, device_name, safe_next
-from twofactor_site.ratelimits import client_ip_key, post_email_key, rate, ratelimit
+from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
 # session (SECURITY.md: only a hash of anything secret is kept server-side).
@@ -51,7 +52,7 @@ LINK_TOKEN_MAX_LENGTH = 100
 @never_cache
 @ratelimit(group="login-ip", key=client_ip_key, rate=rate("RATELIMIT_LOGIN_IP"), method="POST")
 @ratelimit(
-    group="login-email", key=post_email_key, rate=rate("RATELIMIT_LOGIN_EMAIL"), method="POST"
+    group="login-email", key=login_attempt_key, rate=rate("RATELIMIT_LOGIN_EMAIL"), method="POST"
 )
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
@@ -64,7 +65,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user is not None:
             return _second_step_begin(request, user=user, next_url=next_url)
         known = User.objects.select_related("account").filter(email=email).first()
-        event_record(kind=Kind.PASSWORD_FAILED, request=request, user=known, email=email)
+        event_record(
+            kind=Kind.PASSWORD_FAILED,
+            request=request,
+            user=known,
+            email=email,
+            known_browser=attempt_from_known_browser(request, email),
+        )
         # An address of a team's SSO domain: whoever it is (an SSO member, nobody, a wrong
         # password), the answer is that team's provider, so it tells nothing about members.
         sso_connection = sso_services.connection_for_email(email)

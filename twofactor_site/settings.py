@@ -290,6 +290,10 @@ if TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES > 100:
     raise ImproperlyConfigured("TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES must be at most 100 (NIST)")
 # Seeing recovery codes or removing the app asks for the password again after this long.
 TWOFACTOR_REAUTH_MINUTES = env_int("TWOFACTOR_REAUTH_MINUTES", 10, minimum=1)
+# A browser stays "known" (accounts/known_browsers.py) this long after its last sign-in as a
+# member: a year, below the 400 days browsers keep a cookie at most.
+TWOFACTOR_KNOWN_BROWSER_DAYS = env_int("TWOFACTOR_KNOWN_BROWSER_DAYS", 365, minimum=1)
+TWOFACTOR_KNOWN_BROWSER_COOKIE_NAME = "twofactor_known"
 # Warn the member when this few recovery codes are left.
 TWOFACTOR_RECOVERY_CODES_LOW = 3
 # TOTP key encryption: comma-separated Fernet keys, newest first (old ones still decrypt).
@@ -336,8 +340,12 @@ TWOFACTOR_SSO_METADATA_CACHE_SECONDS = env_int(
 # Rate limits, in django-ratelimit's notation. Each is per key per window.
 # Password attempts from one address: a team behind one NAT still signs in.
 RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "30/10m")
-# Password attempts against one email address, from anywhere.
+# Password attempts against one email address: counted apart for each browser that signed in
+# as that member before and for all other browsers together (accounts/known_browsers.py), so
+# failures from elsewhere never lock the member's own browser out.
 RATELIMIT_LOGIN_EMAIL = env_str("RATELIMIT_LOGIN_EMAIL", "10/10m")
+# Turning a team's requirement on or off, per team: each "on" emails members.
+RATELIMIT_REQUIREMENT = env_str("RATELIMIT_REQUIREMENT", "6/h")
 # Sign-in link resends for one pending login: enough for a slow mail server.
 RATELIMIT_RESEND = env_str("RATELIMIT_RESEND", "5/10m")
 # Resends from one address, across every pending login there: a team behind one office NAT.
