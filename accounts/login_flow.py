@@ -26,8 +26,10 @@ from django.shortcuts import redirect
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from accounts.known_browsers import browser_is_known, browser_remember
 from accounts.models import User
 from accounts.presence import signed_in_now
+from accounts.sign_in_notices import sign_in_notices
 from security.events import Kind, event_build, events_save
 from security.models import SecurityEvent
 from twofactor_site.net import safe_next
@@ -120,10 +122,15 @@ def pending_login_complete(
     pending = pending_login_get(request)
     next_url = safe_next(request, pending.next_url if pending else "")
     pending_login_clear(request)
+    known, last_login = browser_is_known(request, user), user.last_login
     auth.login(request, user, backend="accounts.backends.EmailBackend")  # cycles the key
     signed_in_now(request)
-    events_save(*events, event_build(kind=Kind.SIGN_IN, request=request, user=user, method=method))
-    return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    signed_in = event_build(kind=Kind.SIGN_IN, request=request, user=user, method=method)
+    notices = sign_in_notices(request, user=user, known_browser=known, last_login=last_login)
+    events_save(*events, signed_in, *notices)
+    response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    browser_remember(request, response, user=user)
+    return response
 
 
 def pending_user_key(group: str, request: HttpRequest) -> str:

@@ -97,6 +97,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Consecutive wrong second-factor codes, and the lockout they cause. Kept in the database
     # so the limit holds across processes, hosts, restarts and fresh sessions.
     failed_code_count = models.PositiveIntegerField(default=0, editable=False)
+    # When the password was last set through a reset link: the first sign-in after it from a
+    # browser that had not signed in as this member is a notice (accounts.sign_in_notices).
+    # On the row, so a sign-in needs no query to know.
+    password_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
     code_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()

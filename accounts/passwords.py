@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_sessions_end
@@ -40,6 +41,9 @@ def password_changed(*, user: User) -> None:
     change = getattr(user, _CHANGE_ATTR, None) or PasswordChange()
     setattr(user, _CHANGE_ATTR, None)
     user_sessions_end(user=user)
+    if change.kind == Kind.PASSWORD_RESET:
+        user.password_reset_at = timezone.now()
+        User.objects.filter(pk=user.pk).update(password_reset_at=user.password_reset_at)
     event_record(
         kind=change.kind,
         request=change.request,

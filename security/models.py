@@ -75,6 +75,10 @@ class SecurityEvent(models.Model):
         PASSWORD_RESET = "password_reset", _("Password reset")
         PASSWORD_SET = "password_set", _("Password set from an invitation")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
+        SIGN_IN_AFTER_RESET = (
+            "sign_in_after_reset",
+            _("New browser signed in after a password reset"),
+        )
         SIGN_OUT = "sign_out", _("Signed out")
         ADMIN_LOOKUP_REFUSED = "admin_lookup_refused", _("Admin filter refused")
         SSO_REFUSED = "sso_refused", _("Single sign-on refused")

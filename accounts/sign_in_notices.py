@@ -1,0 +1,47 @@
+"""What a completed sign-in tells the member, beyond the security log's "Signed in".
+
+A sign-in that follows a password reset, from a browser that had not signed in as that member
+before (accounts.known_browsers), is what taking over a mailbox looks like: for a member whose
+second step is the emailed link, the mailbox alone is enough to reset the password and then
+sign in. The member is emailed ("new sign-in after a password reset") and the team's Security
+page shows it to its Account Admins, so it is seen even if the attacker reads the mail too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from security.events import Kind, event_build
+from security.models import SecurityEvent
+from twofactor_site.mail import email_send_later
+from twofactor_site.net import client_ip, device_name
+
+
+def sign_in_notices(
+    request: HttpRequest, *, user: User, known_browser: bool, last_login: datetime | None
+) -> list[SecurityEvent]:
+    """The events (not yet stored) and emails a sign-in of ``user`` in this browser calls
+    for. ``last_login``: the member's previous sign-in, read before this one was recorded."""
+    if known_browser or user.password_reset_at is None:
+        return []
+    if last_login is not None and user.password_reset_at <= last_login:
+        return []  # signed in since that reset already
+    email_send_later(
+        to=[user.email],
+        name="sign-in-after-reset",
+        context={
+            "user": user,
+            "when": timezone.now(),
+            "ip": client_ip(request),
+            "browser": device_name(request.META.get("HTTP_USER_AGENT", ""))
+            or _("an unknown browser"),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
+    )
+    return [event_build(kind=Kind.SIGN_IN_AFTER_RESET, request=request, user=user)]
