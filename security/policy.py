@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -82,11 +83,28 @@ def requirement_set(*, request: HttpRequest, account: Account, admin: User, requ
         kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
         event_record(kind=kind, request=request, user=admin, actor=admin, account=account)
         if required:
-            recipients = list(
-                account.members.filter(is_active=True).values_list("email", flat=True)
-            )
-            for email in recipients:
-                email_send(
-                    to=[email], name="requirement-on", context={"account": account, "admin": admin}
-                )
+            _requirement_on_mail(account=account, admin=admin)
     return True
+
+
+# A member hears about the requirement at most once a day, however often it is turned off and
+# on again (the toggle is rate limited too: RATELIMIT_REQUIREMENT).
+REQUIREMENT_MAIL_SECONDS = 24 * 3600
+
+
+def _requirement_on_mail(*, account: Account, admin: User) -> None:
+    """Email the members the requirement affects: those who sign in with a password here and
+    have no factor it accepts yet (SSO members are exempt; the admin who turned it on knows)."""
+    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD).exclude(
+        pk=admin.pk
+    )
+    for member in members:
+        if stages.meets_requirement(member):
+            continue
+        if not cache.add(f"twofactor:requirement-on-mail:{member.pk}", 1, REQUIREMENT_MAIL_SECONDS):
+            continue  # told within the last day
+        email_send(
+            to=[member.email],
+            name="requirement-on",
+            context={"account": account, "admin": admin, "member": member},
+        )

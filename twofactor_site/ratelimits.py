@@ -72,3 +72,8 @@ def ratelimit(
         return wrapped
 
     return decorator
+
+
+def account_key(group: str, request: HttpRequest) -> str:
+    """The signed-in member's team: a limit shared by all its Account Admins."""
+    return f"account:{request.user.account_id}"

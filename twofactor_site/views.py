@@ -101,6 +101,7 @@ _LIMITS = {
     "reauth": _lazy("There were too many tries to confirm it's you."),
     "invite": _lazy("You added too many team members in a short time."),
     "sso-ip": _lazy("There were too many single sign-on attempts from your network."),
+    "requirement": _lazy("Your team's requirement was turned on and off too often."),
 }
 
 
