@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
+from security.events import Audit
 from security.policy import Method, method_of, with_second_factor
 from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
@@ -179,11 +180,12 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
 
     def _each(self, request: HttpRequest, members, service) -> int:
         done = 0
+        audit = Audit.of(request)
         if isinstance(members, QuerySet):
             members = members.filter(account__isnull=False).select_related("account")
         for member in members:
             try:
-                result = service(request=request, member=member, by=request.user)
+                result = service(audit=audit, member=member, by=request.user)
             except MemberError as error:
                 self.message_user(request, f"{member.email}: {error}", messages.ERROR)
                 continue

@@ -21,11 +21,11 @@ of password attempts for that one member.
 from __future__ import annotations
 
 import secrets
-import time
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User, normalize_email
@@ -55,7 +55,7 @@ def _entries(request: HttpRequest) -> list[dict]:
         return []
     if not isinstance(entries, list):
         return []
-    oldest = time.time() - _lifetime_seconds()
+    oldest = timezone.now().timestamp() - _lifetime_seconds()
     return [
         entry
         for entry in entries
@@ -89,7 +89,12 @@ def browser_remember(request: HttpRequest, response: HttpResponse, *, user: User
     refreshed cookie (this member first, the oldest others forgotten beyond MAX_MEMBERS)."""
     digest = _email_digest(user.email)
     others = [entry for entry in _entries(request) if entry["e"] != digest]
-    mine = {"u": user.pk, "e": digest, "n": secrets.token_urlsafe(16), "t": int(time.time())}
+    mine = {
+        "u": user.pk,
+        "e": digest,
+        "n": secrets.token_urlsafe(16),
+        "t": int(timezone.now().timestamp()),
+    }
     entries = [mine, *others][:MAX_MEMBERS]
     response.set_cookie(
         settings.TWOFACTOR_KNOWN_BROWSER_COOKIE_NAME,

@@ -15,7 +15,6 @@ pending login only stores the key of the step it waits for.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.contrib import auth, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
@@ -30,7 +30,7 @@ from accounts.known_browsers import browser_is_known, browser_remember
 from accounts.models import User
 from accounts.presence import signed_in_now
 from accounts.sign_in_notices import sign_in_notices
-from security.events import Kind, event_build, events_save
+from security.events import Audit, Kind, event_build, events_save
 from security.models import SecurityEvent
 from twofactor_site.net import safe_next
 
@@ -49,7 +49,7 @@ class PendingLogin:
     auth_hash: str
 
     def is_expired(self, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
+        now = timezone.now().timestamp() if now is None else now
         return now - self.started > settings.TWOFACTOR_PENDING_LOGIN_MINUTES * 60
 
     def is_still_for(self, user: User) -> bool:
@@ -69,7 +69,7 @@ def pending_login_start(
         user_id=user.pk,
         stage=stage,
         nonce=secrets.token_urlsafe(32),
-        started=time.time(),
+        started=timezone.now().timestamp(),
         next_url=safe_next(request, next_url),
         auth_hash=user.get_session_auth_hash(),
     )
@@ -87,15 +87,18 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
         return None
 
 
-def pending_user_load(pending: PendingLogin, users: QuerySet[User] | None = None) -> User | None:
-    """The pending login's member if still active: one lookup by primary key (in ``users``
-    when a step's loader added to it), or None."""
+def active_member_load(user_id: int, users: QuerySet[User] | None = None) -> User | None:
+    """The member if still active: one lookup by primary key (in ``users`` when a step's
+    loader added to it), or None."""
     try:
-        return (users if users is not None else User.objects).get(
-            pk=pending.user_id, is_active=True
-        )
+        return (users if users is not None else User.objects).get(pk=user_id, is_active=True)
     except User.DoesNotExist:
         return None
+
+
+def pending_user_load(pending: PendingLogin) -> User | None:
+    """The pending login's member if still active, or None."""
+    return active_member_load(pending.user_id)
 
 
 def pending_login_clear(request: HttpRequest) -> None:
@@ -125,7 +128,9 @@ def pending_login_complete(
     known, last_login = browser_is_known(request, user), user.last_login
     auth.login(request, user, backend="accounts.backends.EmailBackend")  # cycles the key
     signed_in_now(request)
-    signed_in = event_build(kind=Kind.SIGN_IN, request=request, user=user, method=method)
+    signed_in = event_build(
+        kind=Kind.SIGN_IN, audit=Audit.of(request), user=user, actor=user, method=method
+    )
     notices = sign_in_notices(request, user=user, known_browser=known, last_login=last_login)
     events_save(*events, signed_in, *notices)
     response = redirect(next_url or settings.LOGIN_REDIRECT_URL)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib import auth, messages
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import stages
@@ -78,7 +77,7 @@ class SessionLifetimeMiddleware:
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            now = time.time()
+            now = timezone.now().timestamp()
             signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY, 0)
             last_seen = request.session.get(LAST_SEEN_SESSION_KEY, signed_in_at)
             if (

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from accounts.forms import PasswordResetForm
 from accounts.passwords import password_change_describe
 from accounts.tokens import password_reset_tokens
-from security.events import Kind
+from security.events import Audit, Kind
 from twofactor_site.mail import email_send_later
 from twofactor_site.ratelimits import client_ip_key, post_email_key, rate, ratelimit
 from twofactor_site.views import StrictFormViewMixin
@@ -92,7 +92,7 @@ class PasswordResetConfirmView(StrictFormViewMixin, auth_views.PasswordResetConf
     def form_valid(self, form):
         # Saving the password ends sessions, links and pending logins, logs and emails
         # (accounts.passwords); this says it was a reset, by whoever held the link.
-        password_change_describe(form.user, kind=Kind.PASSWORD_RESET, request=self.request)
+        password_change_describe(form.user, kind=Kind.PASSWORD_RESET, audit=Audit.of(self.request))
         return super().form_valid(form)
 
 

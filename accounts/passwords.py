@@ -5,7 +5,7 @@ shell) ends in ``User.save``, which calls ``password_changed``: the member's oth
 and pending logins end (the security stamp rotates; both carry it in their auth hash), their
 unused sign-in links are retired, the change is logged and the member is emailed how to get
 help if it was not them (ASVS 2.2.3). A view that knows more (a reset, an invitation, and
-from which request) says so first with ``password_change_describe``.
+from which browser) says so first with ``password_change_describe``.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_sessions_end
-from security.events import Kind, event_record
+from security.events import NO_AUDIT, Audit, Kind, event_record
 from twofactor_site.mail import email_send
 
 _CHANGE_ATTR = "_twofactor_password_change"
@@ -27,13 +26,13 @@ _CHANGE_ATTR = "_twofactor_password_change"
 @dataclass(frozen=True)
 class PasswordChange:
     kind: str = Kind.PASSWORD_CHANGED
-    request: HttpRequest | None = None
+    audit: Audit | None = None
 
 
-def password_change_describe(user: User, *, kind: str, request: HttpRequest) -> None:
+def password_change_describe(user: User, *, kind: str, audit: Audit) -> None:
     """How the next password saved on this ``user`` instance is being set: ``kind`` is the
-    event to record, ``request`` the browser that did it (its holder is the actor)."""
-    setattr(user, _CHANGE_ATTR, PasswordChange(kind=kind, request=request))
+    event to record, ``audit`` the browser that did it (its holder is the actor)."""
+    setattr(user, _CHANGE_ATTR, PasswordChange(kind=kind, audit=audit))
 
 
 def password_changed(*, user: User) -> None:
@@ -46,10 +45,10 @@ def password_changed(*, user: User) -> None:
         User.objects.filter(pk=user.pk).update(password_reset_at=user.password_reset_at)
     event_record(
         kind=change.kind,
-        request=change.request,
+        audit=change.audit or NO_AUDIT,
         user=user,
         # Whoever held the link or the invitation; unknown for a command or a shell.
-        actor=user if change.request is not None else None,
+        actor=user if change.audit is not None else None,
     )
     email_send(
         to=[user.email],

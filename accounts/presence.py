@@ -3,11 +3,10 @@ their password or a current code again: security.views.reauth). Session keys onl
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest
+from django.utils import timezone
 
 # When the session was signed in (absolute lifetime) and last proved its owner (re-auth).
 SIGNED_IN_AT_SESSION_KEY = "twofactor_signed_in_at"
@@ -18,20 +17,20 @@ PRESENCE_CARRIED_SESSION_KEY = "twofactor_presence_carried"
 
 def signed_in_now(request: HttpRequest) -> None:
     """A sign-in just completed: the session's life starts, and it counts as proof of presence."""
-    now = time.time()
+    now = timezone.now().timestamp()
     request.session[SIGNED_IN_AT_SESSION_KEY] = now
     request.session[VERIFIED_AT_SESSION_KEY] = now
 
 
 def presence_proved(request: HttpRequest) -> None:
-    request.session[VERIFIED_AT_SESSION_KEY] = time.time()
+    request.session[VERIFIED_AT_SESSION_KEY] = timezone.now().timestamp()
 
 
 def presence_is_recent(request: HttpRequest, *, flow: str | None = None) -> bool:
     """Proved within the last TWOFACTOR_REAUTH_MINUTES; or, given ``flow``, that multi-step
     change was started under such a proof (``presence_carry``) within that long."""
     window = settings.TWOFACTOR_REAUTH_MINUTES * 60
-    now = time.time()
+    now = timezone.now().timestamp()
     verified_at = request.session.get(VERIFIED_AT_SESSION_KEY, 0)
     if isinstance(verified_at, (int, float)) and now - verified_at <= window:
         return True
@@ -46,7 +45,7 @@ def presence_carry(request: HttpRequest, *, flow: str) -> None:
     codes, then the app, then a code): its later steps pass for one more window from now, so
     a member enrolling right after signing in is never asked twice."""
     carried = dict(request.session.get(PRESENCE_CARRIED_SESSION_KEY) or {})
-    carried[flow] = time.time()
+    carried[flow] = timezone.now().timestamp()
     request.session[PRESENCE_CARRIED_SESSION_KEY] = carried
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts import tokens
 from accounts.models import Account, User, new_security_stamp, normalize_email
 from accounts.sign_in_links import sign_in_links_retire
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from security.models import SecurityEvent
 from twofactor_site.mail import email_send
 from twofactor_site.text import refuse_control_characters
@@ -80,7 +80,7 @@ class MemberError(Exception):
 
 def member_invite(
     *,
-    request,
+    audit: Audit,
     account: Account,
     email: str,
     by: User,
@@ -105,7 +105,7 @@ def member_invite(
     ).exists()
     event_record(
         kind=Kind.MEMBER_READDED if readded else Kind.MEMBER_ADDED,
-        request=request,
+        audit=audit,
         user=member,
         actor=by,
         account=account,
@@ -128,15 +128,15 @@ def member_invite(
     return member, sent
 
 
-def member_remove(*, request, member: User, by: User) -> None:
+def member_remove(*, audit: Audit, member: User, by: User) -> None:
     """Remove ``member`` from their account: the user row goes, and with it every session
     (they no longer resolve to a user), sign-in link, authenticator and recovery code.
     Adding the same email again starts from nothing. The last Account Admin stays."""
     with transaction.atomic():
-        _member_delete(request=request, member=member, by=by, keep_last_admin=True)
+        _member_delete(audit=audit, member=member, by=by, keep_last_admin=True)
 
 
-def _member_delete(*, request, member: User, by: User, keep_last_admin: bool) -> None:
+def _member_delete(*, audit: Audit, member: User, by: User, keep_last_admin: bool) -> None:
     account = member.account
     # Lock the account's admins so two admins removing each other can't both succeed.
     admins = list(
@@ -147,11 +147,11 @@ def _member_delete(*, request, member: User, by: User, keep_last_admin: bool) ->
     if keep_last_admin and member.role == User.Role.ADMIN and set(admins) <= {member.pk}:
         raise MemberError(_("An account needs at least one Account Admin."))
     user_sessions_end(user=member)
-    event_record(kind=Kind.MEMBER_REMOVED, request=request, user=member, actor=by, account=account)
+    event_record(kind=Kind.MEMBER_REMOVED, audit=audit, user=member, actor=by, account=account)
     member.delete()
 
 
-def member_readd(*, request, member: User, by: User) -> tuple[User, bool]:
+def member_readd(*, audit: Audit, member: User, by: User) -> tuple[User, bool]:
     """Remove ``member`` and add the same email again at once, as support does for someone
     locked out: sessions end, password and second factor are reset, an invitation is sent.
     They come back with the same team, role and name, in one transaction: so this also
@@ -164,9 +164,9 @@ def member_readd(*, request, member: User, by: User) -> tuple[User, bool]:
         member.name,
     )
     with transaction.atomic():
-        _member_delete(request=request, member=member, by=by, keep_last_admin=False)
+        _member_delete(audit=audit, member=member, by=by, keep_last_admin=False)
         return member_invite(
-            request=request,
+            audit=audit,
             account=account,
             email=email,
             by=by,

@@ -1,4 +1,4 @@
-"""The emailed sign-in link, the default second step: issue, check, consume, retire.
+"""The emailed sign-in link, the default second step: send, issue, check, consume, retire.
 
 Its pure token part (random token, digests, browser binding) is accounts.tokens; the page
 that opens it is accounts.views.login_link.
@@ -15,12 +15,34 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import tokens
 from accounts.models import SignInLink, User
+from security.events import Audit, Kind, event_record
+from twofactor_site.mail import email_send
+from twofactor_site.net import device_name
 
 if TYPE_CHECKING:
     from accounts.login_flow import PendingLogin
+
+
+def sign_in_link_send(*, user: User, pending: PendingLogin, audit: Audit) -> bool:
+    """Issue a new link for ``pending`` and email it, saying when, from where and from which
+    browser it was asked for. False when the mail server could not take it."""
+    url = sign_in_link_issue(user=user, pending=pending)
+    context = {
+        "user": user,
+        "url": url,
+        "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
+        "requested_at": timezone.now(),
+        "ip": audit.ip,
+        "browser": device_name(audit.user_agent) or _("an unknown browser"),
+    }
+    sent = email_send(to=[user.email], name="sign-in-link", context=context)
+    if sent:
+        event_record(kind=Kind.LINK_SENT, audit=audit, user=user)
+    return sent
 
 
 def sign_in_link_issue(*, user: User, pending: PendingLogin) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from security.events import Kind, event_build
+from security.events import Audit, Kind, event_build
 from security.models import SecurityEvent
 from twofactor_site.mail import email_send_later
 from twofactor_site.net import client_ip, device_name
@@ -44,4 +44,4 @@ def sign_in_notices(
             "support_email": settings.SUPPORT_EMAIL,
         },
     )
-    return [event_build(kind=Kind.SIGN_IN_AFTER_RESET, request=request, user=user)]
+    return [event_build(kind=Kind.SIGN_IN_AFTER_RESET, audit=Audit.of(request), user=user)]

@@ -22,9 +22,18 @@ registration line, e.g. in its AppConfig.ready::
             is_active_for=services.has_passkey,  # (user) -> bool: set up and usable
             meets_requirement=True,             # the team requirement accepts it
             urlpatterns=(path("login/passkey/", views.login_passkey, name="login-passkey"),),
+            load=services.passkey_step_load,    # (user_id, request) -> StepMember | None
             order=10,                           # lower goes first when a member has several
         )
     )
+
+and its step view::
+
+    @stages.step_required("passkey")
+    def login_passkey(request):
+        member = request.step_member            # what passkey_step_load returned
+        ...
+        return stages.step_passed(request, user=member.user, method="passkey")
 
 (Modelled on django-allauth's mfa/stages.py: the account app runs the stages; the MFA app
 plugs into them.)
@@ -38,7 +47,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern
@@ -53,6 +61,20 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class StepMember:
+    """The member of a pending login as a step's view gets it. A factor whose step needs more
+    (its device, a count) subclasses this and loads it all in its ``load``."""
+
+    user: User
+
+
+def member_load(user_id: int, request: HttpRequest) -> StepMember | None:
+    """The default loader: the active member, by primary key."""
+    user = login_flow.active_member_load(user_id)
+    return StepMember(user) if user is not None else None
+
+
+@dataclass(frozen=True)
 class SecondStep:
     """One way to pass the second step of a login."""
 
@@ -62,10 +84,10 @@ class SecondStep:
     is_active_for: Callable[[User], bool]  # the member has this factor, set up and confirmed
     meets_requirement: bool  # the team's requirement accepts it
     urlpatterns: tuple[URLPattern, ...] = ()  # the step's pages, mounted by accounts/urls.py
-    # The members the step's view gets: the step's one explicit loader, given the request, so
-    # each request loads what it needs with the member and nothing more (a page needs the
-    # member's row alone; a verification may need the factor's row too).
-    load: Callable[[QuerySet[User], HttpRequest], QuerySet[User]] | None = None
+    # The step's one explicit loader, given the pending member's id and the request: the
+    # active member and what this request of the step needs with them, nothing more (a page
+    # needs the member's row alone; a verification may need the factor's row too).
+    load: Callable[[int, HttpRequest], StepMember | None] = member_load
     order: int = 100  # of a member's active steps, the lowest is where their login goes
 
 
@@ -138,8 +160,8 @@ def step_url_name(pending: login_flow.PendingLogin) -> str:
 
 def step_required(key: str):
     """Guard a second-step view: the browser must hold an unexpired pending login waiting for
-    step ``key``. The view gets ``request.pending_login`` and ``request.pending_user``, the
-    member loaded by the step's ``load``."""
+    step ``key``. The view gets ``request.pending_login``, ``request.step_member`` (what the
+    step's ``load`` returned) and ``request.pending_user`` (its user)."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -154,16 +176,13 @@ def step_required(key: str):
                 return redirect("accounts:login")
             if pending.stage != key:
                 return redirect(step_url_name(pending))
-            # A lookup by primary key, plus what the step's loader adds for this request.
-            users = User.objects.all()
-            step = step_get(key)
-            if step is not None and step.load is not None:
-                users = step.load(users, request)
-            user = login_flow.pending_user_load(pending, users)
-            if user is None or not pending.is_still_for(user):
+            step = step_get(key) or EMAIL_LINK
+            member = step.load(pending.user_id, request)
+            if member is None or not pending.is_still_for(member.user):
                 return login_flow.pending_login_void(request)
             request.pending_login = pending
-            request.pending_user = user
+            request.step_member = member
+            request.pending_user = member.user
             return view(request, *args, **kwargs)
 
         return wrapped

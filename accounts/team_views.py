@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.passwords import password_change_describe
 from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
-from security.events import Kind
+from security.events import Audit, Kind
 from security.policy import method_of, with_second_factor
 from twofactor_site.ratelimits import rate, ratelimit, user_key
 from twofactor_site.views import StrictFormViewMixin
@@ -57,7 +57,7 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             member, sent = member_invite(
-                request=request,
+                audit=Audit.of(request),
                 account=request.user.account,
                 email=data["email"],
                 by=request.user,
@@ -89,7 +89,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method == "POST":
         removed_self = member.pk == request.user.pk
         try:
-            member_remove(request=request, member=member, by=request.user)
+            member_remove(audit=Audit.of(request), member=member, by=request.user)
         except MemberError as error:
             messages.error(request, str(error))
             return redirect("accounts:team")
@@ -121,7 +121,7 @@ class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView)
         return context
 
     def form_valid(self, form):
-        password_change_describe(form.user, kind=Kind.PASSWORD_SET, request=self.request)
+        password_change_describe(form.user, kind=Kind.PASSWORD_SET, audit=Audit.of(self.request))
         response = super().form_valid(form)
         return invitation_sign_in(self.request, user=form.user) or response
 

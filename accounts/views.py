@@ -8,7 +8,6 @@ from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -18,6 +17,7 @@ from accounts import stages, tokens
 from accounts.forms import LoginForm
 from accounts.known_browsers import attempt_from_known_browser, login_attempt_key
 from accounts.login_flow import (
+    PendingLogin,
     pending_login_clear,
     pending_login_complete,
     pending_login_get,
@@ -31,14 +31,13 @@ from accounts.sign_in_links import (
     LinkState,
     sign_in_link_check,
     sign_in_link_consume,
-    sign_in_link_issue,
+    sign_in_link_send,
     sign_in_link_usable,
 )
 from accounts.sso import services as sso_services
 from accounts.sso.views import sso_redirect
-from security.events import Kind, event_record
-from twofactor_site.mail import email_send
-from twofactor_site.net import client_ip, device_name, safe_next
+from security.events import Audit, Kind, event_record
+from twofactor_site.net import safe_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
@@ -67,7 +66,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         known = User.objects.select_related("account").filter(email=email).first()
         event_record(
             kind=Kind.PASSWORD_FAILED,
-            request=request,
+            audit=Audit.of(request),
             user=known,
             email=email,
             known_browser=attempt_from_known_browser(request, email),
@@ -76,9 +75,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         # password), the answer is that team's provider, so it tells nothing about members.
         sso_connection = sso_services.connection_for_email(email)
         if sso_connection is not None:
-            return sso_redirect(
-                request, connection=sso_connection, email=email, next_url=next_url
-            )
+            return sso_redirect(request, connection=sso_connection, email=email, next_url=next_url)
         form.add_error(None, _("That email and password don't match. Check both and try again."))
     status = 400 if form.errors else 200
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
@@ -92,20 +89,9 @@ def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> Ht
     return redirect(step.url_name)
 
 
-def _link_send(request: HttpRequest, *, user: User, pending) -> bool:
-    url = sign_in_link_issue(user=user, pending=pending)
-    context = {
-        "user": user,
-        "url": url,
-        "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
-        "requested_at": timezone.now(),
-        "ip": client_ip(request),
-        "browser": device_name(request.META.get("HTTP_USER_AGENT", "")) or _("an unknown browser"),
-    }
-    sent = email_send(to=[user.email], name="sign-in-link", context=context)
-    if sent:
-        event_record(kind=Kind.LINK_SENT, request=request, user=user)
-    else:
+def _link_send(request: HttpRequest, *, user: User, pending: PendingLogin) -> bool:
+    sent = sign_in_link_send(user=user, pending=pending, audit=Audit.of(request))
+    if not sent:
         messages.error(
             request,
             _("We couldn't send the email just now. Wait a moment, then choose Resend."),
@@ -192,7 +178,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
             return pending_login_complete(request, user=user, method="email_link")
         state = LinkState.USED
     if state == LinkState.OTHER_BROWSER and request.method == "GET":
-        event_record(kind=Kind.LINK_OTHER_BROWSER, request=request, user=check.link.user)
+        event_record(kind=Kind.LINK_OTHER_BROWSER, audit=Audit.of(request), user=check.link.user)
     status = {LinkState.VALID: 200, LinkState.OTHER_BROWSER: 403, LinkState.UNKNOWN: 404}.get(
         state, 410
     )
@@ -204,7 +190,7 @@ def login_link(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        event_record(kind=Kind.SIGN_OUT, request=request, user=request.user)
+        event_record(kind=Kind.SIGN_OUT, audit=Audit.of(request), user=request.user)
     auth.logout(request)  # flushes the session in the store, not just the cookie
     messages.info(request, _("You're signed out."))
     return redirect("accounts:login")

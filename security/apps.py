@@ -22,7 +22,7 @@ class SecurityConfig(AppConfig):
                 is_active_for=totp.has_active_app,
                 meets_requirement=True,
                 urlpatterns=(path("login/code/", totp_views.login_code, name="login-code"),),
-                load=totp.code_step_users,
+                load=totp.code_step_load,
                 order=10,
             )
         )

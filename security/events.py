@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
 from security.models import SecurityEvent
-from twofactor_site.net import client_ip, user_agent
+from twofactor_site.net import USER_AGENT_MAX, client_ip
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger("twofactor.security")
 
 Kind = SecurityEvent.Kind
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Who is asking, for the security log: the client's address and browser, and the member
+    signed in on the request (if any). Built once per request (``Audit.of``) and handed to
+    the services, which never see the request."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    actor: User | None = None
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Audit:
+        signed_in = getattr(request, "user", None)
+        return cls(
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            actor=signed_in if signed_in is not None and signed_in.is_authenticated else None,
+        )
+
+
+# No request: a management command, a shell, a model's save.
+NO_AUDIT = Audit()
+
+
 def event_build(
     *,
     kind: str,
-    request: HttpRequest | None = None,
+    audit: Audit = NO_AUDIT,
     user=None,
     actor=None,
     account=None,
@@ -26,13 +55,8 @@ def event_build(
 ) -> SecurityEvent:
     """One event, not yet stored. ``detail`` must hold no secret: only counts, methods and
     reasons. ``email`` names the user when there is no user row (an unknown address).
-    ``actor`` defaults to the member signed in on ``request``."""
-    if actor is None and request is not None:
-        # Who did it, when nobody says otherwise: whoever is signed in on this request (for
-        # a sign-in, the user who just passed the second step). Unknown before that.
-        signed_in = getattr(request, "user", None)
-        if signed_in is not None and signed_in.is_authenticated:
-            actor = signed_in
+    ``actor`` defaults to the member signed in on the audited request."""
+    actor = actor if actor is not None else audit.actor
     # When not given, the account is the user's, by the id on the user's row (no query).
     if account is not None:
         account_id = account.pk
@@ -45,8 +69,8 @@ def event_build(
         user_email=user.email if user is not None else email,
         actor=actor,
         actor_email=actor.email if actor is not None else "",
-        ip=client_ip(request) if request is not None else None,
-        user_agent=user_agent(request) if request is not None else "",
+        ip=audit.ip,
+        user_agent=audit.user_agent[:USER_AGENT_MAX],
         detail=detail,
     )
 

@@ -12,40 +12,61 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import DateTimeField, F, Q
 from django.db.models.expressions import RawSQL
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from security.models import SecurityEvent
 
 
 @dataclass(frozen=True)
+class Lock:
+    """The member's code lockout as a page shows it."""
+
+    locked: bool = False
+    until: datetime | None = None  # when a lock for a while ends; None when not locked
+    for_good: bool = False  # until an Account Admin removes and re-adds them
+
+
+UNLOCKED = Lock()
+
+
+@dataclass(frozen=True)
 class Verification:
-    """What a factor's verification found."""
+    """What a factor's verification found: everything the step's page shows."""
 
     ok: bool
     method: str = ""  # "totp" or "recovery_code"
-    locked: bool = False
-    remaining_codes: int | None = None
+    lock: Lock = UNLOCKED
+    remaining_codes: int | None = None  # recovery codes left, after one was used
     # Events that belong with the sign-in this verification allows; the sign-in stores them
     # in the same INSERT as its own (accounts.stages.step_passed).
     events: tuple[SecurityEvent, ...] = ()
 
+    @property
+    def locked(self) -> bool:
+        return self.lock.locked
 
-def is_locked(user: User, now=None) -> bool:
+
+def lock_of(user: User, now: datetime | None = None) -> Lock:
     """Locked for a while after every TWOFACTOR_MAX_FAILED_CODES wrong codes in a row, and
     for good at TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES (an admin removes and re-adds them)."""
-    now = now or timezone.now()
     if is_locked_for_good(user):
-        return True
-    return user.code_locked_until is not None and user.code_locked_until > now
+        return Lock(locked=True, for_good=True)
+    now = now or timezone.now()
+    if user.code_locked_until is not None and user.code_locked_until > now:
+        return Lock(locked=True, until=user.code_locked_until)
+    return UNLOCKED
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return lock_of(user, now).locked
 
 
 def is_locked_for_good(user: User) -> bool:
@@ -53,17 +74,19 @@ def is_locked_for_good(user: User) -> bool:
 
 
 def verify_guarded(
-    *, request: HttpRequest, user: User, accept: Callable[[], Verification | None]
+    *, audit: Audit, user: User, accept: Callable[[], Verification | None]
 ) -> Verification:
     """Reserve an attempt, then let ``accept`` look at the code: its Verification when it
     matched, None when it did not (then the failure is recorded and may lock the member)."""
     if not attempt_reserve(user=user):
         lock_state_load(user=user)
-        return Verification(ok=False, locked=True)
+        for_good = is_locked_for_good(user)
+        until = None if for_good else user.code_locked_until
+        return Verification(ok=False, lock=Lock(locked=True, until=until, for_good=for_good))
     accepted = accept()
     if accepted is not None:
         return accepted
-    return _failure_record(request=request, user=user)
+    return _failure_record(audit=audit, user=user)
 
 
 def attempt_reserve(*, user: User) -> bool:
@@ -101,16 +124,16 @@ def lock_state_load(*, user: User) -> None:
     ).get(pk=user.pk)
 
 
-def _failure_record(*, request: HttpRequest, user: User) -> Verification:
+def _failure_record(*, audit: Audit, user: User) -> Verification:
     lock_state_load(user=user)
-    locked = is_locked(user)
-    event_record(kind=Kind.CODE_FAILED, request=request, user=user)
-    if locked:
+    lock = lock_of(user)
+    event_record(kind=Kind.CODE_FAILED, audit=audit, user=user)
+    if lock.locked:
         event_record(
             kind=Kind.LOCKED_OUT,
-            request=request,
+            audit=audit,
             user=user,
             consecutive_failures=user.failed_code_count,
-            for_good=is_locked_for_good(user),
+            for_good=lock.for_good,
         )
-    return Verification(ok=False, locked=locked)
+    return Verification(ok=False, lock=lock)

@@ -6,12 +6,11 @@ from enum import Enum
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import stages
 from accounts.models import Account, User
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from security.models import TOTPDevice
 from twofactor_site.mail import email_send
 
@@ -68,7 +67,7 @@ def must_enroll(user: User, *, account: Account | None = None) -> bool:
     return requirement_applies(user, account=account) and not stages.meets_requirement(user)
 
 
-def requirement_set(*, request: HttpRequest, account: Account, admin: User, required: bool) -> bool:
+def requirement_set(*, audit: Audit, account: Account, admin: User, required: bool) -> bool:
     """Turn the team requirement on or off. Turning it on needs a factor it accepts on the
     admin's own account."""
     if required and not stages.meets_requirement(admin):
@@ -81,7 +80,7 @@ def requirement_set(*, request: HttpRequest, account: Account, admin: User, requ
     account.require_totp = required
     if changed:
         kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
-        event_record(kind=kind, request=request, user=admin, actor=admin, account=account)
+        event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account)
         if required:
             _requirement_on_mail(account=account, admin=admin)
     return True

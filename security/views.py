@@ -19,6 +19,7 @@ from accounts.decorators import account_admin_required
 from accounts.models import User
 from accounts.presence import presence_proved
 from security.decorators import recent_auth_required
+from security.events import Audit
 from security.forms import ReauthForm
 from security.models import SecurityEvent
 from security.policy import (
@@ -95,7 +96,9 @@ def security_page(request: HttpRequest) -> HttpResponse:
             context = {**_REQUIRE_UNREADABLE, "layout": "layouts/manage.html"}
             return render(request, "error.html", context, status=400)
         required = choice == ["on"]
-        if requirement_set(request=request, account=account, admin=admin, required=required):
+        if requirement_set(
+            audit=Audit.of(request), account=account, admin=admin, required=required
+        ):
             text = (
                 _("Every team member now needs an authenticator app.")
                 if required

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
 
 import pyotp
 import pytest
+import time_machine
 from django.contrib.auth import HASH_SESSION_KEY
 from django.core import mail
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_create, member_add
+from security.events import Audit
+from security.recovery_codes import services as recovery_code_services
 from security.totp import codes as totp
 from security.totp import services as totp_services
 from twofactor_site.mail import wait_for_background
@@ -94,8 +103,8 @@ def other_admin(db) -> User:
     return admin
 
 
-class FakeRequest:
-    META = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "pytest"}
+# Who asks, for services called without a request.
+AUDIT = Audit(ip="127.0.0.1", user_agent="pytest")
 
 
 def enroll_totp(user: User, *, client: Client | None = None) -> str:
@@ -109,12 +118,12 @@ def enroll_totp(user: User, *, client: Client | None = None) -> str:
     # steps old and rightly refused: then (only then) confirm with the new previous step.
     step = totp.time_step(time.time()) - 1
     confirmed = totp_services.totp_device_confirm(
-        request=FakeRequest(), user=user, code=totp.code_at(secret, step)
+        audit=AUDIT, user=user, code=totp.code_at(secret, step)
     )
     if not confirmed and totp.time_step(time.time()) - 1 != step:
         step = totp.time_step(time.time()) - 1
         confirmed = totp_services.totp_device_confirm(
-            request=FakeRequest(), user=user, code=totp.code_at(secret, step)
+            audit=AUDIT, user=user, code=totp.code_at(secret, step)
         )
     assert confirmed
     if client is not None:
@@ -129,6 +138,14 @@ def enroll_totp(user: User, *, client: Client | None = None) -> str:
 def member_with_totp(member):
     member.totp_secret = enroll_totp(member)
     return member
+
+
+def recovery_codes_of(user: User, *, active: bool = True) -> list[str]:
+    """The member's recovery codes in display form (those of an unfinished enrollment with
+    ``active=False``)."""
+    return [
+        code for code, _used in recovery_code_services.recovery_codes_list(user=user, active=active)
+    ]
 
 
 def current_code(secret: str) -> str:
@@ -162,6 +179,39 @@ def sign_in_with_link(client: Client, email: str, password: str = PASSWORD):
     return client.post(reverse("accounts:login-link"))
 
 
+def is_signed_in(client: Client) -> bool:
+    """Whether ``client`` is signed in: its home page opens (a request, as a browser makes it,
+    so it counts as use of the session). Otherwise it is sent to sign in (or to the step its
+    pending login waits for, under /login/ too)."""
+    response = client.get(reverse("home"))
+    if response.status_code == HTTPStatus.OK:
+        return True
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.url.startswith(reverse("accounts:login"))
+    return False
+
+
+def race(*calls: Callable[[], object]) -> list:
+    """Run ``calls`` at the same moment, each in its own thread with its own database
+    connection; their results, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = calls[index]()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
 @pytest.fixture
 def signed_in(client, member):
     sign_in_with_link(client, member.email)
@@ -176,33 +226,29 @@ def admin_client(account_admin):
 
 
 class Clock:
-    """Moves the sign-in clocks forward without sleeping: the pending login's
-    (``time.time`` as seen by accounts.login_flow) and the link's (``timezone.now``)."""
+    """The app's one clock (django.utils.timezone.now, and time.time with it), stopped by
+    time-machine where it stood, so a test never straddles an authenticator time step, and
+    moved only by hand: never sleep."""
 
-    def __init__(self, monkeypatch):
-        import datetime
-        import types
+    def __init__(self, traveller) -> None:
+        self._traveller = traveller
 
-        from django.utils import timezone
+    @property
+    def now(self) -> float:
+        return timezone.now().timestamp()
 
-        from accounts import login_flow
+    def step(self) -> int:
+        """The authenticator time step now."""
+        return totp.time_step(self.now)
 
-        self.offset = 0.0
-        real_time, real_now = time.time, timezone.now
-        monkeypatch.setattr(
-            login_flow, "time", types.SimpleNamespace(time=lambda: real_time() + self.offset)
-        )
-        monkeypatch.setattr(
-            timezone, "now", lambda: real_now() + datetime.timedelta(seconds=self.offset)
-        )
-
-    def advance(self, *, minutes: float) -> None:
-        self.offset += minutes * 60
+    def advance(self, *, minutes: float = 0, hours: float = 0) -> None:
+        self._traveller.shift(datetime.timedelta(minutes=minutes, hours=hours))
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+def clock() -> Iterator[Clock]:
+    with time_machine.travel(time.time(), tick=False) as traveller:
+        yield Clock(traveller)
 
 
 def pending_nonce(client: Client) -> str:

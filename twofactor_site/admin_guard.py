@@ -22,7 +22,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from security.events import Kind, event_record
+from security.events import NO_AUDIT, Audit, Kind, event_record
 
 _OFFERED_ATTR = "_twofactor_offered_lookups"
 # Far above any primary key we will have, within every database's BIGINT: a larger number
@@ -63,7 +63,7 @@ class OfferedLookupsOnlyMixin:
             return True
         event_record(
             kind=Kind.ADMIN_LOOKUP_REFUSED,
-            request=request,
+            audit=Audit.of(request) if request is not None else NO_AUDIT,
             model=self.model._meta.label_lower,
             lookup=lookup[:100],
         )

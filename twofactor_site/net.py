@@ -51,10 +51,6 @@ def client_ip(request: HttpRequest) -> str:
     return str(remote)
 
 
-def user_agent(request: HttpRequest) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
-
-
 # ua-parser's family names, shortened to what a person calls their browser and system.
 _BROWSER_NAMES = {
     "HeadlessChrome": "Chrome",

@@ -12,7 +12,6 @@ request of the same session).
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -20,6 +19,7 @@ from django.contrib import auth
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
@@ -27,7 +27,7 @@ from accounts.presence import signed_in_now
 from accounts.sso import oidc
 from accounts.sso.models import Connection
 from accounts.sso.services import redirect_uri
-from security.events import Kind, event_build, events_save
+from security.events import Audit, Kind, event_build, events_save
 from security.models import SecurityEvent
 from twofactor_site.net import safe_next
 
@@ -49,7 +49,7 @@ class SSOLogin:
 
     def is_expired(self, now: float | None = None) -> bool:
         # As long as a password-checked login may wait for its second step.
-        now = time.time() if now is None else now
+        now = timezone.now().timestamp() if now is None else now
         return now - self.started > settings.TWOFACTOR_PENDING_LOGIN_MINUTES * 60
 
 
@@ -79,7 +79,7 @@ def sso_login_begin(
         nonce=authorization.nonce,
         code_verifier=authorization.code_verifier,
         authorization_url=authorization.url,
-        started=time.time(),
+        started=timezone.now().timestamp(),
         next_url=safe_next(request, next_url),
         reauth_user_id=reauth_user.pk if reauth_user is not None else None,
     )
@@ -126,7 +126,12 @@ def sso_login_complete(
     events_save(
         *events,
         event_build(
-            kind=Kind.SIGN_IN, request=request, user=user, method="sso", issuer=login.issuer
+            kind=Kind.SIGN_IN,
+            audit=Audit.of(request),
+            user=user,
+            actor=user,
+            method="sso",
+            issuer=login.issuer,
         ),
     )
     return redirect(next_url or settings.LOGIN_REDIRECT_URL)

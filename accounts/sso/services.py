@@ -16,7 +16,7 @@ from accounts.services import member_add, user_sessions_end
 from accounts.sso import dns, oidc
 from accounts.sso.models import Connection, Domain, Identity
 from security.encryption import DecryptionError, decrypt, encrypt
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from security.models import RecoveryCode, TOTPDevice
 from twofactor_site.mail import email_send
 
@@ -72,7 +72,7 @@ def client_secret(connection: Connection) -> str:
 
 def connection_save(
     *,
-    request,
+    audit: Audit,
     account: Account,
     by: User | None,
     issuer: str,
@@ -105,7 +105,7 @@ def connection_save(
             Identity.objects.filter(user__account=account).delete()
         event_record(
             kind=Kind.SSO_SETTINGS_CHANGED,
-            request=request,
+            audit=audit,
             actor=by,
             account=account,
             issuer=issuer,
@@ -133,7 +133,7 @@ def domain_normalize(raw: str) -> str:
     return text
 
 
-def domain_add(*, request, account: Account, by: User | None, domain: str) -> Domain:
+def domain_add(*, audit: Audit, account: Account, by: User | None, domain: str) -> Domain:
     domain = domain_normalize(domain)
     if (
         Domain.objects.filter(domain=domain, verified_at__isnull=False)
@@ -146,13 +146,11 @@ def domain_add(*, request, account: Account, by: User | None, domain: str) -> Do
             claim = Domain.objects.create(account=account, domain=domain)
     except IntegrityError:
         raise SSOError(_("%(domain)s is already on the list.") % {"domain": domain}) from None
-    event_record(
-        kind=Kind.SSO_DOMAIN_ADDED, request=request, actor=by, account=account, domain=domain
-    )
+    event_record(kind=Kind.SSO_DOMAIN_ADDED, audit=audit, actor=by, account=account, domain=domain)
     return claim
 
 
-def domain_verify(*, request, claim: Domain, by: User | None) -> bool:
+def domain_verify(*, audit: Audit, claim: Domain, by: User | None) -> bool:
     """Look for the claim's TXT record and mark it verified when it is there. False when it is
     not (yet); SSOError when DNS cannot be asked or another team verified it first."""
     if claim.is_verified:
@@ -166,10 +164,10 @@ def domain_verify(*, request, claim: Domain, by: User | None) -> bool:
         ) from None
     if not found:
         return False
-    return domain_mark_verified(request=request, claim=claim, by=by, how="dns")
+    return domain_mark_verified(audit=audit, claim=claim, by=by, how="dns")
 
 
-def domain_mark_verified(*, request, claim: Domain, by: User | None, how: str) -> bool:
+def domain_mark_verified(*, audit: Audit, claim: Domain, by: User | None, how: str) -> bool:
     try:
         with transaction.atomic():
             updated = Domain.objects.filter(pk=claim.pk, verified_at=None).update(
@@ -183,7 +181,7 @@ def domain_mark_verified(*, request, claim: Domain, by: User | None, how: str) -
     if updated:
         event_record(
             kind=Kind.SSO_DOMAIN_VERIFIED,
-            request=request,
+            audit=audit,
             actor=by,
             account=claim.account,
             domain=claim.domain,
@@ -192,11 +190,11 @@ def domain_mark_verified(*, request, claim: Domain, by: User | None, how: str) -
     return True
 
 
-def domain_remove(*, request, claim: Domain, by: User | None) -> None:
+def domain_remove(*, audit: Audit, claim: Domain, by: User | None) -> None:
     claim.delete()
     event_record(
         kind=Kind.SSO_DOMAIN_REMOVED,
-        request=request,
+        audit=audit,
         actor=by,
         account=claim.account,
         domain=claim.domain,
@@ -215,7 +213,7 @@ class SignInRefused(Exception):
         self.message = message
 
 
-def member_for_identity(*, request, connection: Connection, identity: oidc.Identity) -> User:
+def member_for_identity(*, audit: Audit, connection: Connection, identity: oidc.Identity) -> User:
     """The SSO member of the connection's team that ``identity`` is: the one linked to its
     ``sub``, or on first sign-in the SSO member with its email (then linked), or with
     just-in-time provisioning on, a new SSO member. Anyone else raises SignInRefused."""
@@ -261,7 +259,7 @@ def member_for_identity(*, request, connection: Connection, identity: oidc.Ident
     if user is None:
         if not connection.jit_provisioning:
             raise not_member
-        return _member_provision(request=request, connection=connection, identity=identity)
+        return _member_provision(audit=audit, connection=connection, identity=identity)
     if user.account_id != account.pk or not user.is_active:
         raise not_member
     if not user.is_sso:
@@ -288,7 +286,7 @@ def member_for_identity(*, request, connection: Connection, identity: oidc.Ident
     return user
 
 
-def _member_provision(*, request, connection: Connection, identity: oidc.Identity) -> User:
+def _member_provision(*, audit: Audit, connection: Connection, identity: oidc.Identity) -> User:
     try:
         with transaction.atomic():
             user = member_add(
@@ -304,7 +302,7 @@ def _member_provision(*, request, connection: Connection, identity: oidc.Identit
         ) from None
     event_record(
         kind=Kind.MEMBER_ADDED,
-        request=request,
+        audit=audit,
         user=user,
         account=connection.account,
         role=str(user.role),
@@ -314,7 +312,7 @@ def _member_provision(*, request, connection: Connection, identity: oidc.Identit
     return user
 
 
-def member_convert_to_sso(*, request, member: User, by: User) -> None:
+def member_convert_to_sso(*, audit: Audit, member: User, by: User) -> None:
     """From now on ``member`` signs in through the team's provider only: their password,
     authenticator app, recovery codes and unused sign-in links go, every session and pending
     login ends, and they get an email saying so."""
@@ -333,7 +331,7 @@ def member_convert_to_sso(*, request, member: User, by: User) -> None:
         user_sessions_end(user=member)  # and its unused sign-in links
         event_record(
             kind=Kind.MEMBER_CONVERTED_TO_SSO,
-            request=request,
+            audit=audit,
             user=member,
             actor=by,
             account=member.account,

@@ -31,7 +31,7 @@ from accounts.sso.flow import (
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
 from security.decorators import recent_auth_required
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from twofactor_site.net import safe_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
@@ -143,7 +143,7 @@ def login_sso_callback(request: HttpRequest) -> HttpResponse:
         return _problem(request, error=error, login=login, account=connection.account)
     try:
         user = services.member_for_identity(
-            request=request, connection=connection, identity=identity
+            audit=Audit.of(request), connection=connection, identity=identity
         )
     except services.SignInRefused as refused:
         return _problem(
@@ -287,7 +287,7 @@ def _problem(
     known = User.objects.filter(email=normalize_email(email)).first() if email else None
     event_record(
         kind=Kind.SSO_REFUSED,
-        request=request,
+        audit=Audit.of(request),
         user=known,
         email=email,
         account=account,
@@ -321,7 +321,7 @@ def connection_save(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.connection_save(
-                request=request,
+                audit=Audit.of(request),
                 account=account,
                 by=request.user,
                 issuer=data["issuer"],
@@ -403,7 +403,7 @@ def domain_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             claim = services.domain_add(
-                request=request,
+                audit=Audit.of(request),
                 account=request.user.account,
                 by=request.user,
                 domain=form.cleaned_data["domain"],
@@ -426,7 +426,7 @@ def domain_add(request: HttpRequest) -> HttpResponse:
 def domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
     claim = get_object_or_404(Domain, pk=domain_id, account=request.user.account)
     try:
-        verified = services.domain_verify(request=request, claim=claim, by=request.user)
+        verified = services.domain_verify(audit=Audit.of(request), claim=claim, by=request.user)
     except services.SSOError as error:
         messages.error(request, str(error))
     else:
@@ -450,7 +450,7 @@ def domain_verify(request: HttpRequest, domain_id: int) -> HttpResponse:
 @presence_required
 def domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
     claim = get_object_or_404(Domain, pk=domain_id, account=request.user.account)
-    services.domain_remove(request=request, claim=claim, by=request.user)
+    services.domain_remove(audit=Audit.of(request), claim=claim, by=request.user)
     messages.success(request, _("%(domain)s was removed.") % {"domain": claim.domain})
     return redirect("security:security")
 
@@ -480,7 +480,7 @@ def member_convert(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.error(request, problem % {"email": member.email})
         return redirect("accounts:team")
     if request.method == "POST":
-        services.member_convert_to_sso(request=request, member=member, by=request.user)
+        services.member_convert_to_sso(audit=Audit.of(request), member=member, by=request.user)
         messages.success(
             request,
             _("%(email)s now signs in with single sign-on.") % {"email": member.email},

@@ -6,13 +6,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_sessions_end
 from security import encryption
-from security.events import Kind, event_record
+from security.events import Audit, Kind, event_record
 from security.models import RecoveryCode
 from security.recovery_codes import codes
 from twofactor_site.mail import email_send
@@ -80,14 +79,14 @@ def recovery_codes_delete(*, user: User) -> None:
     RecoveryCode.objects.filter(user=user).delete()
 
 
-def recovery_codes_regenerate(*, request: HttpRequest, user: User) -> list[str]:
+def recovery_codes_regenerate(*, audit: Audit, user: User) -> list[str]:
     """Ten new codes; every old one dies in the same transaction, and so does every other
     session of the member (the caller re-attaches its own)."""
     with transaction.atomic():
         recovery_codes_delete(user=user)
         new = recovery_codes_store(user=user, active=True)
         user_sessions_end(user=user)
-    event_record(kind=Kind.RECOVERY_CODES_REGENERATED, request=request, user=user, actor=user)
+    event_record(kind=Kind.RECOVERY_CODES_REGENERATED, audit=audit, user=user, actor=user)
     email_send(to=[user.email], name="recovery-codes-regenerated", context={"user": user})
     return new
 

@@ -19,6 +19,7 @@ from security.decorators import (
     enrolling,
     recent_auth_required,
 )
+from security.events import Audit
 from security.recovery_codes import services
 
 
@@ -122,7 +123,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         remaining = services.recovery_codes_remaining(user=request.user)
         return render(request, "security/recovery_codes_regenerate.html", {"remaining": remaining})
-    services.recovery_codes_regenerate(request=request, user=request.user)
+    services.recovery_codes_regenerate(audit=Audit.of(request), user=request.user)
     session_reattach(request)  # this session goes on; the others ended
     messages.success(request, _("New recovery codes are ready. Your old codes no longer work."))
     return redirect("security:recovery-codes")

@@ -10,7 +10,6 @@ import base64
 import io
 import re
 import secrets
-import time
 
 import pyotp
 import qrcode
@@ -65,13 +64,15 @@ def code_at(secret: str, step: int) -> str:
     return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS).generate_otp(step)
 
 
-def match_step(secret: str, code: str, *, at: float | None = None) -> int | None:
+def match_step(secret: str, code: str, *, at: float) -> int | None:
     """The time step, within the allowed drift, whose code equals ``code``; None if none.
 
-    The caller stores the returned step and accepts only later ones (RFC 6238 section 5.2).
-    Later steps are tried last so a replay window never prefers the future.
+    ``at`` is the time to check for, in seconds since the epoch (the callers' clock is
+    django.utils.timezone.now). The caller stores the returned step and accepts only later
+    ones (RFC 6238 section 5.2). Later steps are tried last so a replay window never prefers
+    the future.
     """
-    now = time_step(time.time() if at is None else at)
+    now = time_step(at)
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     found = None
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):

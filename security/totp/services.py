@@ -4,15 +4,18 @@ read-then-write. Its recovery codes (security.recovery_codes) are its backup."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_sessions_end
+from accounts.stages import StepMember
 from security import encryption, lockout
-from security.events import Kind, event_build, event_record
+from security.events import Audit, Kind, event_build, event_record
 from security.lockout import Verification
 from security.models import TOTPDevice
 from security.policy import active_apps, requirement_applies
@@ -59,14 +62,14 @@ def totp_enrollment_start(*, user: User) -> None:
     recovery_code_services.recovery_codes_store(user=user, active=False)
 
 
-def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
+def totp_device_confirm(*, audit: Audit, user: User, code: str) -> bool:
     """Activate the enrolling app if ``code`` is current for its secret. The new recovery
     codes replace any old ones, and every other session of the member ends, in the same
     transaction (the caller re-attaches its own)."""
     device = enrollment_device(user=user)
     if device is None:
         return False
-    step = codes.match_step(device_secret(device), code)
+    step = codes.match_step(device_secret(device), code, at=timezone.now().timestamp())
     if step is None:
         return False
     with transaction.atomic():
@@ -77,7 +80,7 @@ def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
             return False
         recovery_code_services.recovery_codes_activate_pending(user=user)
         user_sessions_end(user=user)
-    event_record(kind=Kind.TOTP_ADDED, request=request, user=user, actor=user)
+    event_record(kind=Kind.TOTP_ADDED, audit=audit, user=user, actor=user)
     email_send(to=[user.email], name="factor-added", context={"user": user})
     return True
 
@@ -85,40 +88,52 @@ def totp_device_confirm(*, request: HttpRequest, user: User, code: str) -> bool:
 # --- Verifying at sign-in ------------------------------------------------------------------
 
 
-def code_step_users(users: QuerySet[User], request: HttpRequest) -> QuerySet[User]:
-    """The code step's loader: what each request of the step needs, with the member. The
-    page needs the member's row alone. A posted 6-digit code needs the authenticator device
-    (joined); a posted recovery code the count of unused codes (a subquery), which the answer
-    reports. A guess wrong either way costs a query, never a check: the device is looked up,
-    and the codes counted, when they were not loaded."""
-    if request.method != "POST":
-        return users
-    raw = request.POST.get("code", "")
-    if codes.normalize_code(raw) is not None:
-        return users.select_related("totp_device")
-    if recovery_codes.normalize(raw) is not None:
-        return users.annotate(
-            recovery_codes_unused=recovery_code_services.recovery_codes_unused_subquery()
-        )
-    return users
+@dataclass(frozen=True)
+class CodeStepMember(StepMember):
+    """The member at the code step, with what verifying this request's code needs: what
+    ``code_step_load`` loaded, and nothing it did not."""
+
+    device_loaded: bool = False
+    device: TOTPDevice | None = None  # the active app, when loaded; None without one
+    recovery_codes_unused: int | None = None  # before this attempt, when loaded
 
 
-def _verifying_device(user: User) -> TOTPDevice | None:
-    """The active device, from the row the sign-in step loaded with the user when it did.
-    Only an active cached row is trusted: an app is never un-confirmed, and a stale row of a
-    removed app matches nothing in the conditional UPDATE, which is by primary key."""
-    if User.totp_device.is_cached(user):
+def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
+    """The code step's loader (registered in security/apps.py): the active member by primary
+    key, with what this request needs. The page needs the member's row alone. A posted
+    6-digit code needs the authenticator device (joined); a posted recovery code the count
+    of unused codes (a subquery), which the answer reports. A guess wrong either way costs a
+    query, never a check: ``second_factor_verify`` looks up what was not loaded."""
+    raw = request.POST.get("code", "") if request.method == "POST" else None
+    wants_device = raw is not None and codes.normalize_code(raw) is not None
+    wants_count = raw is not None and not wants_device and recovery_codes.normalize(raw) is not None
+    users = User.objects.all()
+    if wants_device:
+        users = users.select_related("totp_device")
+    if wants_count:
+        users = users.annotate(unused=recovery_code_services.recovery_codes_unused_subquery())
+    try:
+        user = users.get(pk=user_id, is_active=True)
+    except User.DoesNotExist:
+        return None
+    device = None
+    if wants_device:
+        # An app is never un-confirmed, and a row of an app removed since matches nothing in
+        # the conditional UPDATE of _totp_accept, which is by primary key.
         device = getattr(user, "totp_device", None)
-        if device is not None and device.confirmed_at is not None:
-            return device
-    return active_device(user)
+        device = device if device is not None and device.confirmed_at is not None else None
+    return CodeStepMember(
+        user=user,
+        device_loaded=wants_device,
+        device=device,
+        recovery_codes_unused=user.unused if wants_count else None,
+    )
 
 
-def _totp_accept(*, user: User, code: str) -> bool:
-    device = _verifying_device(user)
+def _totp_accept(*, device: TOTPDevice | None, code: str) -> bool:
     if device is None:
         return False
-    step = codes.match_step(device_secret(device), code)
+    step = codes.match_step(device_secret(device), code, at=timezone.now().timestamp())
     if step is None:
         return False
     # Only a step later than the last accepted one: a replayed or raced code updates nothing.
@@ -130,48 +145,49 @@ def _totp_accept(*, user: User, code: str) -> bool:
     )
 
 
-def second_factor_verify(*, request: HttpRequest, user: User, raw: str) -> Verification:
+def second_factor_verify(*, audit: Audit, member: CodeStepMember, raw: str) -> Verification:
     """Check what the member typed at the code step: a 6-digit code or a recovery code,
     through the lockout (security.lockout.verify_guarded)."""
+    user = member.user
 
     def accept() -> Verification | None:
         code = codes.normalize_code(raw)
         if code is not None:
-            accepted = _totp_accept(user=user, code=code)
+            device = member.device if member.device_loaded else active_device(user)
+            accepted = _totp_accept(device=device, code=code)
             return Verification(ok=True, method="totp") if accepted else None
         normalized = recovery_codes.normalize(raw)
         if normalized is None or not recovery_code_services.recovery_code_consume(
             user=user, normalized=normalized
         ):
             return None
-        # Counted with the member before this code was used (see code_step_users): one
-        # fewer now. Two of one member's codes used at the same instant could each report
-        # one too many; the codes themselves are still consumed exactly once.
-        unused_before = getattr(user, "recovery_codes_unused", None)
+        # Counted with the member before this code was used (code_step_load): one fewer
+        # now. Two of one member's codes used at the same instant could each report one too
+        # many; the codes themselves are still consumed exactly once.
         left = (
-            unused_before - 1
-            if unused_before is not None
+            member.recovery_codes_unused - 1
+            if member.recovery_codes_unused is not None
             else recovery_code_services.recovery_codes_remaining(user=user)
         )
-        used = event_build(kind=Kind.RECOVERY_CODE_USED, request=request, user=user, remaining=left)
+        used = event_build(kind=Kind.RECOVERY_CODE_USED, audit=audit, user=user, remaining=left)
         email_send(
             to=[user.email], name="recovery-code-used", context={"user": user, "remaining": left}
         )
         return Verification(ok=True, method="recovery_code", remaining_codes=left, events=(used,))
 
-    return lockout.verify_guarded(request=request, user=user, accept=accept)
+    return lockout.verify_guarded(audit=audit, user=user, accept=accept)
 
 
 def reauth_code_check(*, user: User, raw: str) -> bool:
     """A current code proves presence in settings; it is consumed like one at sign-in."""
     code = codes.normalize_code(raw)
-    return code is not None and _totp_accept(user=user, code=code)
+    return code is not None and _totp_accept(device=active_device(user), code=code)
 
 
 # --- Removing ------------------------------------------------------------------------------
 
 
-def totp_device_remove(*, request: HttpRequest, user: User, actor: User) -> bool:
+def totp_device_remove(*, audit: Audit, user: User) -> bool:
     """Back to the email link, and every other session of the member ends (the caller
     re-attaches its own). Refused while the member's account requires the app."""
     if requirement_applies(user):
@@ -180,6 +196,6 @@ def totp_device_remove(*, request: HttpRequest, user: User, actor: User) -> bool
         TOTPDevice.objects.filter(user=user).delete()
         recovery_code_services.recovery_codes_delete(user=user)
         user_sessions_end(user=user)
-    event_record(kind=Kind.TOTP_REMOVED, request=request, user=user, actor=actor)
+    event_record(kind=Kind.TOTP_REMOVED, audit=audit, user=user)
     email_send(to=[user.email], name="factor-removed", context={"user": user})
     return True

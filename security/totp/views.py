@@ -23,8 +23,9 @@ from security.decorators import (
     enrolling,
     recent_auth_required,
 )
+from security.events import Audit
 from security.forms import SecondFactorCodeForm
-from security.lockout import is_locked, is_locked_for_good
+from security.lockout import lock_of
 from security.policy import requirement_applies
 from security.recovery_codes.services import recovery_codes_remaining
 from security.totp import codes, services
@@ -75,7 +76,7 @@ def enroll_app(request: HttpRequest) -> HttpResponse:
     form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         code = codes.normalize_code(form.cleaned_data["code"])
-        if code and services.totp_device_confirm(request=request, user=user, code=code):
+        if code and services.totp_device_confirm(audit=Audit.of(request), user=user, code=code):
             session_reattach(request)  # this session goes on; the others ended
             presence_carry_end(request, flow=TOTP_ENROLLMENT_FLOW)
             return redirect("security:enroll-done")
@@ -126,7 +127,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 def totp_remove(request: HttpRequest) -> HttpResponse:
     required = requirement_applies(request.user)
     if request.method == "POST":
-        if services.totp_device_remove(request=request, user=request.user, actor=request.user):
+        if services.totp_device_remove(audit=Audit.of(request), user=request.user):
             session_reattach(request)  # this session goes on; the others ended
             messages.success(
                 request, _("Authenticator app removed. You'll sign in with an email link.")
@@ -148,28 +149,31 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 @ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
 @stages.step_required(CODE_STEP)
 def login_code(request: HttpRequest) -> HttpResponse:
-    user = request.pending_user
+    member = request.step_member  # services.code_step_load
     form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
+    lock = None
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["code"]
-        result = services.second_factor_verify(request=request, user=user, raw=raw)
+        result = services.second_factor_verify(audit=Audit.of(request), member=member, raw=raw)
         if result.ok:
             if result.method == "recovery_code":
                 _recovery_code_message(request, result.remaining_codes)
             return stages.step_passed(
-                request, user=user, method=result.method, events=result.events
+                request, user=member.user, method=result.method, events=result.events
             )
         form.add_error("code", _("That code didn't work. Check your app and try again."))
-    locked = is_locked(user)
-    if locked:
+        lock = result.lock
+    if lock is None:
+        lock = lock_of(member.user)
+    if lock.locked:
         form.errors.pop("code", None)
     context = {
         "form": form,
-        "locked": locked,
-        "locked_for_good": locked and is_locked_for_good(user),
+        "locked": lock.locked,
+        "locked_for_good": lock.for_good,
         "support_email": settings.SUPPORT_EMAIL,
     }
-    status = 429 if locked else (400 if form.errors else 200)
+    status = 429 if lock.locked else (400 if form.errors else 200)
     return render(request, "accounts/login_code.html", context, status=status)
 
 

@@ -8,14 +8,14 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.known_browsers import browser_is_known
 from accounts.models import User
 from accounts.services import member_readd
 from security.models import SecurityEvent
-from tests.conftest import FakeRequest, password_step, sign_in_with_link
+from tests.conftest import AUDIT, password_step, sign_in_with_link
 
 LOGIN = reverse("accounts:login")
 COOKIE = "twofactor_known"
@@ -91,11 +91,11 @@ def test_a_cookie_of_another_member_or_a_forged_one_counts_as_elsewhere(
 
 def test_browser_is_known_answers_for_that_member_only(member, account_admin):
     own = _known_browser(member)
-    request = FakeRequest()
+    request = RequestFactory().get("/")
     request.COOKIES = {COOKIE: own.cookies[COOKIE].value}
     assert browser_is_known(request, member)
     assert not browser_is_known(request, account_admin)
-    fresh, _sent = member_readd(request=FakeRequest(), member=member, by=account_admin)
+    fresh, _sent = member_readd(audit=AUDIT, member=member, by=account_admin)
     assert not browser_is_known(request, fresh), "a re-added member starts with no browsers"
 
 
@@ -104,7 +104,7 @@ def test_one_browser_remembers_several_members(member, account_admin):
     for user in (member, account_admin):
         sign_in_with_link(shared, user.email)
         shared.post(reverse("accounts:logout"))
-    request = FakeRequest()
+    request = RequestFactory().get("/")
     request.COOKIES = {COOKIE: shared.cookies[COOKIE].value}
     assert browser_is_known(request, member) and browser_is_known(request, account_admin)
 

@@ -13,7 +13,7 @@ from accounts.models import SignInLink
 from accounts.sign_in_links import sign_in_link_consume
 from accounts.tokens import digest
 from security.models import SecurityEvent
-from tests.conftest import PASSWORD, link_from_outbox, password_step, path_of
+from tests.conftest import PASSWORD, is_signed_in, link_from_outbox, password_step, path_of
 
 LINK_URL = "/login/link/"
 SAME_BROWSER = b"only works in the browser where you entered your password"
@@ -22,10 +22,6 @@ SAME_BROWSER = b"only works in the browser where you entered your password"
 def _open(client: Client, link: str):
     """Open an emailed link as a browser does: the token page, then where it redirects."""
     return client.get(path_of(link), follow=True)
-
-
-def _is_signed_in(client: Client) -> bool:
-    return client.get(reverse("home")).status_code == HTTPStatus.OK
 
 
 def test_login_link_renders_sign_in_button(client, member):
@@ -83,13 +79,13 @@ def test_login_link_refused_in_another_browser_and_not_used_up(client, member):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     response = other.post(LINK_URL)  # pressing a button it never had
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert not _is_signed_in(other)
+    assert not is_signed_in(other)
     assert SignInLink.objects.get().used_at is None
     assert SecurityEvent.objects.filter(kind="link_other_browser", user=member).exists()
     # The owner's later click still works.
     _open(client, link)
     assert client.post(LINK_URL).url == reverse("home")
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_login_link_refused_in_browser_with_other_users_pending_login(
@@ -102,10 +98,10 @@ def test_login_link_refused_in_browser_with_other_users_pending_login(
     response = _open(other, link)
     assert response.status_code == HTTPStatus.FORBIDDEN
     other.post(LINK_URL)
-    assert not _is_signed_in(other)
+    assert not is_signed_in(other)
     _open(client, link)
     client.post(LINK_URL)
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_login_link_mail_scanner_uses_nothing_up(client, member):
@@ -121,7 +117,7 @@ def test_login_link_mail_scanner_uses_nothing_up(client, member):
     assert SignInLink.objects.get().used_at is None
     _open(client, link)
     client.post(LINK_URL)
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_login_link_refused_after_use(client, member):
@@ -135,7 +131,7 @@ def test_login_link_refused_after_use(client, member):
         response = _open(browser, link)
         assert response.status_code == HTTPStatus.FORBIDDEN
         assert browser.post(LINK_URL).status_code == HTTPStatus.FORBIDDEN
-        assert not _is_signed_in(browser)
+        assert not is_signed_in(browser)
 
 
 def test_login_link_consumed_between_get_and_post_is_refused(client, member):
@@ -148,7 +144,7 @@ def test_login_link_consumed_between_get_and_post_is_refused(client, member):
     response = client.post(LINK_URL)
     assert response.status_code == HTTPStatus.GONE
     assert b"already used" in response.content
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
 
 
 def test_login_link_older_link_retired_by_resend(client, member):
@@ -161,10 +157,10 @@ def test_login_link_older_link_retired_by_resend(client, member):
     assert response.status_code == HTTPStatus.GONE
     assert b"newer sign-in link" in response.content
     assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
     _open(client, new)
     client.post(LINK_URL)
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_login_link_older_link_retired_by_new_login(client, member):
@@ -175,10 +171,10 @@ def test_login_link_older_link_retired_by_new_login(client, member):
     response = _open(client, old)
     assert response.status_code == HTTPStatus.GONE
     client.post(LINK_URL)
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
     _open(elsewhere, link_from_outbox())
     elsewhere.post(LINK_URL)
-    assert _is_signed_in(elsewhere)
+    assert is_signed_in(elsewhere)
 
 
 def test_login_link_expired_link_refused(client, member, settings, clock):
@@ -190,7 +186,7 @@ def test_login_link_expired_link_refused(client, member, settings, clock):
     assert response.status_code == HTTPStatus.GONE
     assert b"expired" in response.content
     assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
 
 
 def test_login_link_still_works_just_before_expiry(client, member, clock):
@@ -199,7 +195,7 @@ def test_login_link_still_works_just_before_expiry(client, member, clock):
     clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES - 1)
     _open(client, link)
     client.post(LINK_URL)
-    assert _is_signed_in(client)
+    assert is_signed_in(client)
 
 
 def test_login_link_expired_pending_login_refused_and_says_so(client, member, clock, settings):
@@ -211,7 +207,7 @@ def test_login_link_expired_pending_login_refused_and_says_so(client, member, cl
     assert response.status_code == HTTPStatus.GONE
     assert b"expired" in response.content
     assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
     assert SignInLink.objects.get().used_at is None
 
 
@@ -220,7 +216,7 @@ def test_login_link_unknown_token_is_404(client, member):
     response = _open(client, "https://twofactor.example/login/link/not-a-real-token/")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert client.post(LINK_URL).status_code == HTTPStatus.NOT_FOUND
-    assert not _is_signed_in(client)
+    assert not is_signed_in(client)
 
 
 def test_login_link_without_token_is_404(client, member):

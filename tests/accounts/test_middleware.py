@@ -1,8 +1,6 @@
 """PendingLoginMiddleware and SessionLifetimeMiddleware."""
 
-import time
 from http import HTTPStatus
-from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -61,13 +59,13 @@ def test_expired_pending_login_blocks_nothing(client, member, clock, settings):
     assert client.get(reverse("accounts:login-email-sent")).status_code == HTTPStatus.OK
 
 
-def test_session_absolute_lifetime_ends_session(signed_in, settings, monkeypatch):
-    later = time.time() + settings.SESSION_ABSOLUTE_HOURS * 3600 + 60
-    monkeypatch.setattr("accounts.middleware.time", SimpleNamespace(time=lambda: later))
+def test_session_absolute_lifetime_ends_session(signed_in, settings, clock):
+    later = settings.SESSION_ABSOLUTE_HOURS * 60 + 1
+    clock.advance(minutes=later)
     response = signed_in.get(reverse("home"))
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == reverse("accounts:login")
-    monkeypatch.undo()
+    clock.advance(minutes=-later)
     assert signed_in.get(reverse("home")).status_code == HTTPStatus.FOUND
 
 

@@ -16,8 +16,8 @@ from accounts.services import member_invite
 from accounts.tokens import invitation_tokens, password_reset_tokens
 from security.models import SecurityEvent
 from tests.conftest import (
+    AUDIT,
     PASSWORD,
-    FakeRequest,
     enroll_totp,
     password_step,
     sign_in_with_link,
@@ -39,9 +39,7 @@ def _set_password_through(client: Client, url: str, password: str = NEW_PASSWORD
 
 
 def _invited(account, by) -> User:
-    member, _sent = member_invite(
-        request=FakeRequest(), account=account, email="new@acme.test", by=by
-    )
+    member, _sent = member_invite(audit=AUDIT, account=account, email="new@acme.test", by=by)
     mail.outbox.clear()
     return member
 

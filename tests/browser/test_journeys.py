@@ -299,9 +299,9 @@ def test_invitation_names_team_and_email_and_signs_straight_into_setup(
     new_context, account, account_admin, size
 ):
     from accounts.services import member_invite
-    from tests.conftest import FakeRequest
+    from tests.conftest import AUDIT
 
-    member_invite(request=FakeRequest(), account=account, email="new@acme.test", by=account_admin)
+    member_invite(audit=AUDIT, account=account, email="new@acme.test", by=account_admin)
     Account.objects.filter(pk=account.pk).update(require_totp=True)
     invite = link_in_email("new@acme.test", pattern=r"/invite/\S+/")
     mail.outbox.clear()

@@ -241,9 +241,9 @@ def test_pages_of_the_smoother_journeys(
 
     # An invitation: the team and the email named, the rules once, errors on their fields.
     from accounts.services import member_invite
-    from tests.conftest import FakeRequest
+    from tests.conftest import AUDIT
 
-    member_invite(request=FakeRequest(), account=account, email="nia@acme.test", by=account_admin)
+    member_invite(audit=AUDIT, account=account, email="nia@acme.test", by=account_admin)
     invited = new_context(size).new_page()
     invited.goto(link_in_email("nia@acme.test", pattern=r"/invite/\S+/"))
     camera(invited, "invite-accept")

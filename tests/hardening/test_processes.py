@@ -37,8 +37,7 @@ LOGIN_EMAIL_LIMIT = 4
 SETUP = f"""
 from accounts.services import account_create, member_add
 from security.totp import services as totp_services
-class Request:
-    META = {{"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "setup"}}
+from security.events import Audit
 import time
 from security.totp import codes as totp
 account, admin = account_create(name="Acme", admin_email="admin@acme.test", admin_password={PASSWORD!r})
@@ -47,7 +46,7 @@ for email in ("carry@acme.test", "locked@acme.test"):
     totp_services.totp_enrollment_start(user=member)
     secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     code = totp.code_at(secret, totp.time_step(time.time()) - 1)
-    assert totp_services.totp_device_confirm(request=Request(), user=member, code=code)
+    assert totp_services.totp_device_confirm(audit=Audit(ip="127.0.0.1", user_agent="setup"), user=member, code=code)
     print("SECRET", email, secret)
 """
 

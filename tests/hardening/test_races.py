@@ -4,17 +4,16 @@ login), all released at once by a barrier, each transaction its own connection."
 
 from __future__ import annotations
 
-import threading
+import functools
 from http import HTTPStatus
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from security.models import RecoveryCode, SecurityEvent
 from security.recovery_codes import services as recovery_code_services
-from tests.conftest import PASSWORD, current_code, link_from_outbox, password_step, path_of
+from tests.conftest import PASSWORD, current_code, link_from_outbox, password_step, path_of, race
 
 # PostgreSQL: SQLite serialises every write, so a race cannot happen there (tests/conftest.py).
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -22,23 +21,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PARALLEL = 6
 
 
-def _race(clients: list[Client], path: str, data: dict) -> list[int]:
-    barrier = threading.Barrier(len(clients))
-    statuses: list[int] = [0] * len(clients)
-
-    def submit(index: int, client: Client) -> None:
-        try:
-            barrier.wait(timeout=10)
-            statuses[index] = client.post(path, data).status_code
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return statuses
+def _post_at_once(clients: list[Client], path: str, data: dict) -> list[int]:
+    """The statuses of every client posting ``data`` to ``path`` at the same moment."""
+    return race(*[functools.partial(lambda c: c.post(path, data).status_code, c) for c in clients])
 
 
 def _pending_logins(settings, user) -> list[Client]:
@@ -56,7 +41,7 @@ def _pending_logins(settings, user) -> list[Client]:
 def test_one_recovery_code_in_parallel_signs_in_once(settings, member_with_totp):
     clients = _pending_logins(settings, member_with_totp)
     code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
-    statuses = _race(clients, reverse("accounts:login-code"), {"code": code})
+    statuses = _post_at_once(clients, reverse("accounts:login-code"), {"code": code})
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses
     assert RecoveryCode.objects.filter(user=member_with_totp, used_at__isnull=False).count() == 1
@@ -66,7 +51,7 @@ def test_one_recovery_code_in_parallel_signs_in_once(settings, member_with_totp)
 def test_one_totp_code_in_parallel_signs_in_once(settings, member_with_totp):
     clients = _pending_logins(settings, member_with_totp)
     code = current_code(member_with_totp.totp_secret)
-    statuses = _race(clients, reverse("accounts:login-code"), {"code": code})
+    statuses = _post_at_once(clients, reverse("accounts:login-code"), {"code": code})
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses
     assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
@@ -83,7 +68,7 @@ def test_one_link_in_parallel_signs_in_once(member):
         client = Client(raise_request_exception=False)
         client.cookies["sessionid"] = session
         clients.append(client)
-    statuses = _race(clients, reverse("accounts:login-link"), {})
+    statuses = _post_at_once(clients, reverse("accounts:login-link"), {})
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s < 500 for s in statuses), statuses
     assert SecurityEvent.objects.filter(kind="sign_in").count() == 1
@@ -96,7 +81,7 @@ def test_wrong_codes_in_parallel_never_exceed_the_limit(settings, member_with_to
     settings.RATELIMIT_CODE_IP = "1000/m"
     clients = _pending_logins(settings, member_with_totp)
     wrong = "000000" if current_code(member_with_totp.totp_secret) != "000000" else "111111"
-    statuses = _race(clients, reverse("accounts:login-code"), {"code": wrong})
+    statuses = _post_at_once(clients, reverse("accounts:login-code"), {"code": wrong})
     tried = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).count()
     assert tried == 2, statuses
     # The two tried say "wrong" or, once the second has locked, "locked"; the rest "locked".
@@ -115,7 +100,7 @@ def test_starting_enrollment_twice_at_once_is_no_error(settings, member):
     first = Client(raise_request_exception=False)
     sign_in_with_link(first, member.email)
     clients = [first] + [_same_session(first) for _ in range(PARALLEL - 1)]
-    statuses = _race(clients, reverse("security:enroll"), {})
+    statuses = _post_at_once(clients, reverse("security:enroll"), {})
     assert set(statuses) == {HTTPStatus.FOUND}, statuses
     assert TOTPDevice.objects.filter(user=member).count() == 1
     assert RecoveryCode.objects.filter(user=member, active=False).count() == 10

@@ -4,10 +4,8 @@ sessions that a factor change, a removal or a password reset must end."""
 from __future__ import annotations
 
 import re
-import time
 from http import HTTPStatus
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -16,46 +14,28 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.tokens import password_reset_tokens
 from security.recovery_codes import services as recovery_code_services
 from security.totp import services as totp_services
-from tests.conftest import current_code, link_from_outbox, password_step, path_of, sign_in_with_link
+from tests.conftest import (
+    current_code,
+    is_signed_in,
+    link_from_outbox,
+    password_step,
+    path_of,
+    sign_in_with_link,
+)
 
 HOME = reverse("home")
-
-
-class Clock:
-    """time.time, moved by hand: never sleep."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.now = time.time()
-        monkeypatch.setattr(time, "time", lambda: self.now)
-
-    def advance(self, *, minutes: float) -> None:
-        self.now += minutes * 60
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
-
-
-def _signed_in(client: Client) -> bool:
-    response = client.get(HOME)
-    if response.status_code == HTTPStatus.OK:
-        return True
-    assert response.status_code == HTTPStatus.FOUND
-    assert response.url.startswith(reverse("accounts:login"))
-    return False
 
 
 def test_idle_lifetime_is_a_setting_and_ends_an_unused_session(settings, clock, client, member):
     settings.SESSION_IDLE_MINUTES = 30
     sign_in_with_link(client, member.email)
     clock.advance(minutes=29)
-    assert _signed_in(client)
+    assert is_signed_in(client)
     clock.advance(minutes=29)  # used a moment ago: the window slides
-    assert _signed_in(client)
+    assert is_signed_in(client)
     clock.advance(minutes=31)
-    assert not _signed_in(client)
-    assert not _signed_in(client)  # ended, not just refused once
+    assert not is_signed_in(client)
+    assert not is_signed_in(client)  # ended, not just refused once
 
 
 def test_signed_in_requests_rewrite_the_session_at_most_once_a_minute(clock, client, member):
@@ -78,9 +58,9 @@ def test_idle_lifetime_counts_from_a_recorded_request_never_later(settings, cloc
     settings.SESSION_IDLE_MINUTES = 30
     sign_in_with_link(client, member.email)
     clock.advance(minutes=0.5)
-    assert _signed_in(client)  # not recorded: within a minute of the sign-in
+    assert is_signed_in(client)  # not recorded: within a minute of the sign-in
     clock.advance(minutes=29.6)  # 30.1 minutes after the recorded time, 29.6 after this use
-    assert not _signed_in(client)
+    assert not is_signed_in(client)
 
 
 def test_absolute_lifetime_is_a_setting_and_ends_a_busy_session(settings, clock, client, member):
@@ -89,9 +69,9 @@ def test_absolute_lifetime_is_a_setting_and_ends_a_busy_session(settings, clock,
     sign_in_with_link(client, member.email)
     for _ in range(3):
         clock.advance(minutes=19)
-        assert _signed_in(client)
+        assert is_signed_in(client)
     clock.advance(minutes=4)  # 61 minutes after sign-in, though used 4 minutes ago
-    assert not _signed_in(client)
+    assert not is_signed_in(client)
 
 
 def test_lifetimes_default_to_a_working_day_and_an_hour(settings):
@@ -104,7 +84,7 @@ def _two_sessions(user) -> tuple[Client, Client]:
     here, elsewhere = Client(), Client()
     for client in (here, elsewhere):
         sign_in_with_link(client, user.email)
-        assert _signed_in(client)
+        assert is_signed_in(client)
     return here, elsewhere
 
 
@@ -115,8 +95,8 @@ def test_adding_the_app_ends_other_sessions_not_this_one(member):
     code = current_code(totp_services.device_secret(device))
     response = here.post(reverse("security:enroll-app"), {"code": code})
     assert response.status_code == HTTPStatus.FOUND
-    assert _signed_in(here)
-    assert not _signed_in(elsewhere)
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
 
 
 def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
@@ -126,7 +106,7 @@ def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
     for client, (code, _used) in zip((here, elsewhere), codes):
         password_step(client, member_with_totp.email)
         client.post(reverse("accounts:login-code"), {"code": code})
-        assert _signed_in(client)
+        assert is_signed_in(client)
     return here, elsewhere
 
 
@@ -134,16 +114,16 @@ def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
     here, elsewhere = _two_code_sessions(member_with_totp)
     response = here.post(reverse("security:totp-remove"))
     assert response.status_code == HTTPStatus.FOUND
-    assert _signed_in(here)
-    assert not _signed_in(elsewhere)
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
 
 
 def test_regenerating_recovery_codes_ends_other_sessions_not_this_one(member_with_totp):
     here, elsewhere = _two_code_sessions(member_with_totp)
     response = here.post(reverse("security:recovery-codes-regenerate"))
     assert response.status_code == HTTPStatus.FOUND
-    assert _signed_in(here)
-    assert not _signed_in(elsewhere)
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
 
 
 def test_removing_a_member_ends_their_sessions_and_links(admin_client, member):
@@ -153,9 +133,9 @@ def test_removing_a_member_ends_their_sessions_and_links(admin_client, member):
     password_step(pending, member.email)
     response = admin_client.post(reverse("accounts:member-remove", args=[member.pk]))
     assert response.status_code == HTTPStatus.FOUND
-    assert not _signed_in(signed_in)
+    assert not is_signed_in(signed_in)
     assert pending.post(reverse("accounts:login-resend")).status_code == HTTPStatus.FOUND
-    assert not _signed_in(pending)
+    assert not is_signed_in(pending)
 
 
 def test_password_reset_ends_every_session(member):
@@ -169,8 +149,8 @@ def test_password_reset_ends_every_session(member):
     new = "another long passphrase 7"
     done = resetting.post(form.url, {"new_password1": new, "new_password2": new})
     assert done.status_code == HTTPStatus.FOUND
-    assert not _signed_in(signed_in)
-    assert not _signed_in(resetting)  # a reset signs no one in
+    assert not is_signed_in(signed_in)
+    assert not is_signed_in(resetting)  # a reset signs no one in
 
 
 def test_logout_ends_the_session_on_the_server(member):
@@ -180,7 +160,7 @@ def test_logout_ends_the_session_on_the_server(member):
     client.post(reverse("accounts:logout"))
     replay = Client()
     replay.cookies["sessionid"] = stolen
-    assert not _signed_in(replay)
+    assert not is_signed_in(replay)
 
 
 def test_a_pending_link_login_dies_when_the_member_adds_an_app(member):
@@ -198,8 +178,8 @@ def test_a_pending_link_login_dies_when_the_member_adds_an_app(member):
 
     elsewhere.get(link)
     elsewhere.post(reverse("accounts:login-link"))
-    assert not _signed_in(elsewhere)
-    assert _signed_in(here)
+    assert not is_signed_in(elsewhere)
+    assert is_signed_in(here)
 
 
 def test_a_pending_code_login_dies_with_a_password_reset(member_with_totp):
@@ -226,4 +206,4 @@ def test_a_pending_code_login_dies_with_a_password_reset(member_with_totp):
     )
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == reverse("accounts:login")
-    assert not _signed_in(attacker)
+    assert not is_signed_in(attacker)

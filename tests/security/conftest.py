@@ -1,39 +1,15 @@
-"""Fixtures of the second factor's tests: a fixed authenticator clock, a browser waiting at the
-code step, a member signed in with the app."""
+"""Fixtures of the second factor's tests: a browser waiting at the code step, a member signed
+in with the app (the one clock is tests/conftest.py's)."""
 
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
-
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from accounts.presence import VERIFIED_AT_SESSION_KEY
 from security.totp import codes as totp
-from tests.conftest import password_step
-
-
-class Clock:
-    """A settable stand-in for the ``time`` module, patched into one module at a time."""
-
-    def __init__(self, now: float):
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-    def step(self) -> int:
-        return totp.time_step(self.now)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    """The authenticator clock (security.totp) fixed in the middle of the current time step,
-    so a test never straddles a step boundary."""
-    now = time.time()
-    fixed = Clock(totp.time_step(now) * totp.STEP_SECONDS + totp.STEP_SECONDS / 2)
-    monkeypatch.setattr("security.totp.codes.time", fixed)
-    return fixed
+from tests.conftest import Clock, password_step
 
 
 def code_for(user, *, offset: int = 0, clock: Clock) -> str:
@@ -62,7 +38,10 @@ def totp_client(client, member_with_totp, clock):
     return client
 
 
-def reauth_expired(monkeypatch, minutes: float = 60) -> None:
-    """Move the settings pages' clock past the re-authentication window."""
-    later = time.time() + minutes * 60
-    monkeypatch.setattr("accounts.presence.time", SimpleNamespace(time=lambda: later))
+def reauth_expired(*clients: Client, minutes: float = 60) -> None:
+    """The last proof of presence of each client's session dates from ``minutes`` ago, past
+    the re-authentication window."""
+    for client in clients:
+        session = client.session
+        session[VERIFIED_AT_SESSION_KEY] -= minutes * 60
+        session.save()

@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from security.recovery_codes import services as recovery_code_services
+from tests.conftest import recovery_codes_of
 
 URL = reverse("security:enroll-codes")
 DOWNLOAD = reverse("security:enroll-codes-download")
@@ -17,13 +17,6 @@ PRINT = reverse("security:enroll-codes-print")
 def started(signed_in):
     signed_in.post(reverse("security:enroll"))
     return signed_in
-
-
-def enrolling_codes(member) -> list[str]:
-    return [
-        code
-        for code, _used in recovery_code_services.recovery_codes_list(user=member, active=False)
-    ]
 
 
 @pytest.mark.django_db
@@ -43,7 +36,7 @@ def test_enroll_codes_shows_all_ten_with_download_print_copy(started, member):
     response = started.get(URL)
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    codes = enrolling_codes(member)
+    codes = recovery_codes_of(member, active=False)
     assert len(codes) == 10
     for code in codes:
         assert f"<code>{code}</code>" in page
@@ -75,7 +68,7 @@ def test_enroll_codes_same_codes_on_every_view(started, member):
     """Reloading shows the same codes: they are the ones that will be activated."""
     first = started.get(URL).content
     assert started.get(URL).content.count(b"<code>") == first.count(b"<code>") == 10
-    for code in enrolling_codes(member):
+    for code in recovery_codes_of(member, active=False):
         assert code.encode() in first
 
 
@@ -88,7 +81,7 @@ def test_enroll_codes_download_text_attachment_with_all_codes(started, member, s
     assert disposition.startswith("attachment;") and ".txt" in disposition
     body = response.content.decode()
     assert member.email in body
-    codes = enrolling_codes(member)
+    codes = recovery_codes_of(member, active=False)
     assert [line for line in body.splitlines() if line in codes] == codes
 
 
@@ -97,7 +90,7 @@ def test_enroll_codes_print_page_lists_all_codes(started, member):
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
     assert "print-page" in page
-    for code in enrolling_codes(member):
+    for code in recovery_codes_of(member, active=False):
         assert code in page
 
 

@@ -28,8 +28,8 @@ def test_reauth_needs_sign_in(client):
 
 
 @pytest.mark.parametrize("name", GUARDED_GET)
-def test_reauth_required_after_the_window(totp_client, monkeypatch, name):
-    reauth_expired(monkeypatch)
+def test_reauth_required_after_the_window(totp_client, name):
+    reauth_expired(totp_client)
     response = totp_client.get(reverse(name))
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == f"{URL}?next={reverse(name).replace('/', '%2F')}"
@@ -40,11 +40,9 @@ def test_reauth_fresh_sign_in_counts(totp_client, name):
     assert totp_client.get(reverse(name)).status_code == HTTPStatus.OK
 
 
-def test_reauth_required_for_regenerate_and_remove_posts(
-    totp_client, member_with_totp, monkeypatch
-):
+def test_reauth_required_for_regenerate_and_remove_posts(totp_client, member_with_totp):
     codes_before = set(member_with_totp.recovery_codes.values_list("digest", flat=True))
-    reauth_expired(monkeypatch)
+    reauth_expired(totp_client)
     for name in ("security:recovery-codes-regenerate", "security:totp-remove"):
         response = totp_client.post(reverse(name))
         assert response.url.startswith(URL)
@@ -59,17 +57,15 @@ def test_reauth_renders(totp_client):
     assert "no-store" in response.headers["Cache-Control"]
 
 
-def test_reauth_password_lets_through_to_next(totp_client, monkeypatch):
-    reauth_expired(monkeypatch)
+def test_reauth_password_lets_through_to_next(totp_client):
+    reauth_expired(totp_client)
     response = totp_client.post(URL, {"secret": PASSWORD, "next": CODES})
     assert response.url == CODES
     assert totp_client.get(CODES).status_code == HTTPStatus.OK
 
 
-def test_reauth_current_code_lets_through_and_is_used_up(
-    totp_client, member_with_totp, clock, monkeypatch
-):
-    reauth_expired(monkeypatch)
+def test_reauth_current_code_lets_through_and_is_used_up(totp_client, member_with_totp, clock):
+    reauth_expired(totp_client)
     code = code_for(member_with_totp, offset=1, clock=clock)  # sign-in used the current step
     response = totp_client.post(URL, {"secret": code, "next": CODES})
     assert response.url == CODES
@@ -79,16 +75,14 @@ def test_reauth_current_code_lets_through_and_is_used_up(
     assert other.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_reauth_code_already_used_at_sign_in_refused(
-    totp_client, member_with_totp, clock, monkeypatch
-):
-    reauth_expired(monkeypatch)
+def test_reauth_code_already_used_at_sign_in_refused(totp_client, member_with_totp, clock):
+    reauth_expired(totp_client)
     response = totp_client.post(URL, {"secret": code_for(member_with_totp, clock=clock)})
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
-def test_reauth_wrong_secret_error(totp_client, monkeypatch):
-    reauth_expired(monkeypatch)
+def test_reauth_wrong_secret_error(totp_client):
+    reauth_expired(totp_client)
     for secret in ("not my password", "000000", "abcde-fghjk"):
         response = totp_client.post(URL, {"secret": secret, "next": CODES})
         assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -96,18 +90,18 @@ def test_reauth_wrong_secret_error(totp_client, monkeypatch):
     assert totp_client.get(CODES).url.startswith(URL)
 
 
-def test_reauth_recovery_code_not_accepted(totp_client, member_with_totp, monkeypatch):
+def test_reauth_recovery_code_not_accepted(totp_client, member_with_totp):
     from security.recovery_codes import services as recovery_code_services
 
-    reauth_expired(monkeypatch)
+    reauth_expired(totp_client)
     code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     assert totp_client.post(URL, {"secret": code}).status_code == HTTPStatus.BAD_REQUEST
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
 
-def test_reauth_rate_limited(totp_client, monkeypatch, settings):
+def test_reauth_rate_limited(totp_client, settings):
     settings.RATELIMIT_REAUTH_USER = "3/m"
-    reauth_expired(monkeypatch)
+    reauth_expired(totp_client)
     statuses = [totp_client.post(URL, {"secret": "wrong"}).status_code for _ in range(4)]
     assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS
     # Right password while limited: still refused.
@@ -115,13 +109,13 @@ def test_reauth_rate_limited(totp_client, monkeypatch, settings):
 
 
 @pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/x"])
-def test_reauth_offsite_next_dropped(totp_client, monkeypatch, evil):
-    reauth_expired(monkeypatch)
+def test_reauth_offsite_next_dropped(totp_client, evil):
+    reauth_expired(totp_client)
     response = totp_client.post(URL, {"secret": PASSWORD, "next": evil})
     assert response.url == reverse("security:manage")
 
 
-def test_reauth_is_per_session(totp_client, member_with_totp, clock, monkeypatch):
+def test_reauth_is_per_session(totp_client, member_with_totp, clock):
     """Proof given in one browser does not open the codes in another."""
     from tests.conftest import password_step
     from tests.security.conftest import code_post
@@ -129,7 +123,7 @@ def test_reauth_is_per_session(totp_client, member_with_totp, clock, monkeypatch
     other = Client()
     password_step(other, member_with_totp.email)
     code_post(other, code_for(member_with_totp, offset=1, clock=clock))
-    reauth_expired(monkeypatch)
+    reauth_expired(totp_client, other)
     totp_client.post(URL, {"secret": PASSWORD})
     assert totp_client.get(CODES).status_code == HTTPStatus.OK
     assert other.get(CODES).url.startswith(URL)

@@ -8,18 +8,13 @@ from django.test import Client
 from django.urls import reverse
 
 from security.models import RecoveryCode, SecurityEvent
-from security.recovery_codes import services as recovery_code_services
-from tests.conftest import password_step
+from tests.conftest import password_step, recovery_codes_of
 from tests.security.conftest import code_post
 
 URL = reverse("security:recovery-codes")
 DOWNLOAD = reverse("security:recovery-codes-download")
 PRINT = reverse("security:recovery-codes-print")
 REGENERATE = reverse("security:recovery-codes-regenerate")
-
-
-def codes_of(user) -> list[str]:
-    return [code for code, _used in recovery_code_services.recovery_codes_list(user=user)]
 
 
 @pytest.mark.django_db
@@ -40,7 +35,7 @@ def test_recovery_codes_pages_no_store(totp_client, url):
 
 def test_recovery_codes_shows_codes_used_ones_struck(totp_client, member_with_totp):
     first = RecoveryCode.objects.filter(user=member_with_totp).order_by("id").first()
-    codes = codes_of(member_with_totp)
+    codes = recovery_codes_of(member_with_totp)
     other = Client()
     password_step(other, member_with_totp.email)
     assert code_post(other, codes[0]).status_code == HTTPStatus.FOUND
@@ -53,7 +48,7 @@ def test_recovery_codes_shows_codes_used_ones_struck(totp_client, member_with_to
 
 
 def test_recovery_codes_download_unused_only(totp_client, member_with_totp):
-    codes = codes_of(member_with_totp)
+    codes = recovery_codes_of(member_with_totp)
     RecoveryCode.objects.filter(
         pk=RecoveryCode.objects.filter(user=member_with_totp).order_by("id").first().pk
     ).update(used_at="2026-01-01T00:00:00Z")
@@ -66,15 +61,15 @@ def test_recovery_codes_download_unused_only(totp_client, member_with_totp):
 
 def test_recovery_codes_print_lists_codes(totp_client, member_with_totp):
     page = totp_client.get(PRINT).content.decode()
-    for code in codes_of(member_with_totp):
+    for code in recovery_codes_of(member_with_totp):
         assert code in page
 
 
 def test_recovery_codes_regenerate_kills_old_codes(totp_client, member_with_totp):
-    old = codes_of(member_with_totp)
+    old = recovery_codes_of(member_with_totp)
     response = totp_client.post(REGENERATE)
     assert response.url == URL
-    new = codes_of(member_with_totp)
+    new = recovery_codes_of(member_with_totp)
     assert len(new) == 10 and set(new).isdisjoint(old)
     assert RecoveryCode.objects.filter(user=member_with_totp).count() == 10
     page = totp_client.get(URL).content.decode()
@@ -94,14 +89,14 @@ def test_recovery_codes_regenerate_kills_old_codes(totp_client, member_with_totp
 def test_recovery_codes_regenerate_get_asks_first_and_changes_nothing(
     totp_client, member_with_totp
 ):
-    old = codes_of(member_with_totp)
+    old = recovery_codes_of(member_with_totp)
     response = totp_client.get(REGENERATE)
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
     assert "Generate new recovery codes?" in page
     assert "All 10 of your unused recovery codes stop working at once" in page
     assert f'href="{URL}"' in page  # Cancel goes back to the codes
-    assert codes_of(member_with_totp) == old
+    assert recovery_codes_of(member_with_totp) == old
     assert not SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.RECOVERY_CODES_REGENERATED
     ).exists()
@@ -115,14 +110,14 @@ def test_recovery_codes_page_asks_before_regenerating(totp_client, member_with_t
 
 
 def test_recovery_codes_regenerate_needs_csrf(totp_client, member_with_totp):
-    old = codes_of(member_with_totp)
+    old = recovery_codes_of(member_with_totp)
     totp_client.handler.enforce_csrf_checks = True
     assert totp_client.post(REGENERATE).status_code == HTTPStatus.FORBIDDEN
-    assert codes_of(member_with_totp) == old
+    assert recovery_codes_of(member_with_totp) == old
 
 
 def test_recovery_codes_kept_encrypted_and_hashed(member_with_totp):
-    for code in codes_of(member_with_totp):
+    for code in recovery_codes_of(member_with_totp):
         plain = code.replace("-", "")
         row_texts = RecoveryCode.objects.filter(user=member_with_totp).values_list(
             "digest", "code_encrypted"

@@ -1,12 +1,11 @@
 """State changes of the second factor: security/totp/services.py, security/recovery_codes/services.py, security/lockout.py, without the views."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import connection
+from django.test import RequestFactory
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -17,17 +16,18 @@ from security.recovery_codes import codes as recovery_codes
 from security.recovery_codes import services as recovery_code_services
 from security.totp import codes as totp
 from security.totp import services as totp_services
-from tests.conftest import FakeRequest, enroll_totp
+from tests.conftest import AUDIT, enroll_totp, race, recovery_codes_of
 
-REQUEST = FakeRequest()
+
+def _verify(user: User, raw: str):
+    """The code step's verification of ``raw`` for ``user``, loaded as the step loads them
+    for a POST of ``raw``."""
+    member = totp_services.code_step_load(user.pk, RequestFactory().post("/", {"code": raw}))
+    return totp_services.second_factor_verify(audit=AUDIT, member=member, raw=raw)
 
 
 def fresh(user) -> User:
     return User.objects.select_related("account").get(pk=user.pk)
-
-
-def codes_of(user) -> list[str]:
-    return [code for code, _used in recovery_code_services.recovery_codes_list(user=user)]
 
 
 # --- Enrollment ---------------------------------------------------------------------------
@@ -59,14 +59,18 @@ def test_totp_enrollment_start_refused_with_an_active_app(member_with_totp):
 def test_totp_device_confirm_wrong_code_changes_nothing(member):
     totp_services.totp_enrollment_start(user=member)
     secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
-    wrong = "000000" if totp.match_step(secret, "000000") is None else "111111"
-    assert not totp_services.totp_device_confirm(request=REQUEST, user=member, code=wrong)
+    wrong = (
+        "000000"
+        if totp.match_step(secret, "000000", at=timezone.now().timestamp()) is None
+        else "111111"
+    )
+    assert not totp_services.totp_device_confirm(audit=AUDIT, user=member, code=wrong)
     assert totp_services.active_device(member) is None
     assert not mail.outbox and not SecurityEvent.objects.exists()
 
 
 def test_totp_device_confirm_without_enrollment_false(member):
-    assert not totp_services.totp_device_confirm(request=REQUEST, user=member, code="123456")
+    assert not totp_services.totp_device_confirm(audit=AUDIT, user=member, code="123456")
 
 
 def test_totp_device_confirm_stores_the_step(member):
@@ -74,13 +78,11 @@ def test_totp_device_confirm_stores_the_step(member):
     secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     step = totp.time_step(timezone.now().timestamp())
     assert totp_services.totp_device_confirm(
-        request=REQUEST, user=member, code=totp.code_at(secret, step)
+        audit=AUDIT, user=member, code=totp.code_at(secret, step)
     )
     assert TOTPDevice.objects.get(user=member).last_used_step == step
     # The confirming code is then used up for sign-in.
-    assert not totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member), raw=totp.code_at(secret, step)
-    ).ok
+    assert not _verify(member, totp.code_at(secret, step)).ok
 
 
 # --- Verifying -------------------------------------------------------------------------------
@@ -88,12 +90,8 @@ def test_totp_device_confirm_stores_the_step(member):
 
 def test_second_factor_verify_totp_once(member_with_totp):
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    assert totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member_with_totp), raw=code
-    ).ok
-    again = totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member_with_totp), raw=code
-    )
+    assert _verify(member_with_totp, code).ok
+    again = _verify(member_with_totp, code)
     assert not again.ok
 
 
@@ -101,18 +99,14 @@ def test_second_factor_verify_without_active_device_refuses_codes(member):
     totp_services.totp_enrollment_start(user=member)
     secret = totp_services.device_secret(totp_services.enrollment_device(user=member))
     code = totp.code_at(secret, totp.time_step(timezone.now().timestamp()))
-    assert not totp_services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
+    assert not _verify(member, code).ok
     inactive = recovery_code_services.recovery_codes_list(user=member, active=False)[0][0]
-    assert not totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member), raw=inactive
-    ).ok
+    assert not _verify(member, inactive).ok
 
 
 def test_second_factor_verify_recovery_code_reports_remaining(member_with_totp):
-    code = codes_of(member_with_totp)[0]
-    result = totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member_with_totp), raw=code.upper()
-    )
+    code = recovery_codes_of(member_with_totp)[0]
+    result = _verify(member_with_totp, code.upper())
     assert result.ok and result.method == "recovery_code" and result.remaining_codes == 9
     # The event is handed to the sign-in, which stores it with its own (one INSERT).
     (event,) = result.events
@@ -124,10 +118,8 @@ def test_second_factor_verify_recovery_codes_of_another_user_refused(
     member_with_totp, account_admin
 ):
     enroll_totp(account_admin)
-    theirs = codes_of(account_admin)[0]
-    result = totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member_with_totp), raw=theirs
-    )
+    theirs = recovery_codes_of(account_admin)[0]
+    result = _verify(member_with_totp, theirs)
     assert not result.ok
     assert recovery_code_services.recovery_codes_remaining(user=account_admin) == 10
 
@@ -138,33 +130,26 @@ def test_second_factor_verify_recovery_codes_survive_key_rotation(member, settin
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.TWOFACTOR_ENCRYPTION_KEYS = [old]
     enroll_totp(member)
-    code = codes_of(member)[0]
+    code = recovery_codes_of(member)[0]
     settings.TWOFACTOR_ENCRYPTION_KEYS = [new, old]
-    assert totp_services.second_factor_verify(request=REQUEST, user=fresh(member), raw=code).ok
-    assert codes_of(member)[1]  # still readable after re-authentication
-    regenerated = recovery_code_services.recovery_codes_regenerate(request=REQUEST, user=member)
+    assert _verify(member, code).ok
+    assert recovery_codes_of(member)[1]  # still readable after re-authentication
+    regenerated = recovery_code_services.recovery_codes_regenerate(audit=AUDIT, user=member)
     settings.TWOFACTOR_ENCRYPTION_KEYS = [new]
-    assert totp_services.second_factor_verify(
-        request=REQUEST, user=fresh(member), raw=regenerated[0]
-    ).ok
+    assert _verify(member, regenerated[0]).ok
 
 
 def test_second_factor_verify_counts_and_locks(member_with_totp, settings):
     settings.TWOFACTOR_MAX_FAILED_CODES = 3
     settings.TWOFACTOR_LOCKOUT_MINUTES = 7
-    results = [
-        totp_services.second_factor_verify(
-            request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
-        )
-        for _ in range(3)
-    ]
+    results = [_verify(member_with_totp, "zzzzzzzzzz") for _ in range(3)]
     assert [r.locked for r in results] == [False, False, True]
     user = fresh(member_with_totp)
     assert lockout.is_locked(user)
     assert user.code_locked_until <= timezone.now() + timedelta(minutes=7)
     assert user.code_locked_until > timezone.now() + timedelta(minutes=6)
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    locked = totp_services.second_factor_verify(request=REQUEST, user=user, raw=code)
+    locked = _verify(user, code)
     assert not locked.ok and locked.locked
     assert not lockout.is_locked(user, now=user.code_locked_until + timedelta(seconds=1))
 
@@ -186,7 +171,7 @@ def test_reauth_code_check_consumes_the_step(member_with_totp):
 
 def test_recovery_codes_regenerate_replaces_all(member_with_totp):
     old_digests = set(RecoveryCode.objects.values_list("digest", flat=True))
-    new = recovery_code_services.recovery_codes_regenerate(request=REQUEST, user=member_with_totp)
+    new = recovery_code_services.recovery_codes_regenerate(audit=AUDIT, user=member_with_totp)
     assert len(new) == 10
     rows = RecoveryCode.objects.filter(user=member_with_totp)
     assert rows.count() == 10 and all(r.active and r.used_at is None for r in rows)
@@ -199,9 +184,7 @@ def test_recovery_codes_regenerate_replaces_all(member_with_totp):
 def test_totp_device_remove_refused_while_required(member_with_totp):
     Account.objects.filter(pk=member_with_totp.account_id).update(require_totp=True)
     assert requirement_applies(member_with_totp)
-    assert not totp_services.totp_device_remove(
-        request=REQUEST, user=member_with_totp, actor=member_with_totp
-    )
+    assert not totp_services.totp_device_remove(audit=AUDIT, user=member_with_totp)
     assert totp_services.active_device(member_with_totp) is not None
 
 
@@ -212,64 +195,29 @@ def test_requirement_applies_not_to_sso_members(sso_member):
 
 def test_requirement_set_needs_the_admins_own_app(account_admin, account):
     assert not policy.requirement_set(
-        request=REQUEST, account=account, admin=account_admin, required=True
+        audit=AUDIT, account=account, admin=account_admin, required=True
     )
     enroll_totp(account_admin)
-    assert policy.requirement_set(
-        request=REQUEST, account=account, admin=account_admin, required=True
-    )
+    assert policy.requirement_set(audit=AUDIT, account=account, admin=account_admin, required=True)
     assert Account.objects.get(pk=account.pk).require_totp
 
 
 # --- Races: two requests with one code, exactly one success (PostgreSQL) ---------------------
 
 
-def _race(target, n: int = 2) -> list:
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = target()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_same_totp_code_one_success(member_with_totp):
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    results = _race(
-        lambda: (
-            totp_services.second_factor_verify(
-                request=REQUEST, user=fresh(member_with_totp), raw=code
-            ).ok
-        ),
-        n=4,
-    )
+    results = race(*[lambda: _verify(member_with_totp, code).ok] * 4)
     assert results.count(True) == 1
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_same_recovery_code_one_success(member_with_totp):
-    code = codes_of(member_with_totp)[0]
-    results = _race(
-        lambda: (
-            totp_services.second_factor_verify(
-                request=REQUEST, user=fresh(member_with_totp), raw=code
-            ).ok
-        ),
-        n=4,
-    )
+    code = recovery_codes_of(member_with_totp)[0]
+    results = race(*[lambda: _verify(member_with_totp, code).ok] * 4)
     assert results.count(True) == 1
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
 
@@ -278,17 +226,14 @@ def test_second_factor_verify_parallel_same_recovery_code_one_success(member_wit
 @pytest.mark.django_db(transaction=True)
 def test_second_factor_verify_parallel_failures_all_counted(member_with_totp, settings):
     settings.TWOFACTOR_MAX_FAILED_CODES = 100
-    _race(
-        lambda: totp_services.second_factor_verify(
-            request=REQUEST, user=fresh(member_with_totp), raw="zzzzzzzzzz"
-        ),
-        n=4,
-    )
+    race(*[lambda: _verify(member_with_totp, "zzzzzzzzzz")] * 4)
     assert fresh(member_with_totp).failed_code_count == 4
 
 
 def test_second_factor_verify_stale_preloaded_device_of_a_removed_app_refused(member_with_totp):
-    user = User.objects.select_related("account", "totp_device").get(pk=member_with_totp.pk)
-    totp_services.totp_device_remove(request=REQUEST, user=member_with_totp, actor=member_with_totp)
     code = totp.code_at(member_with_totp.totp_secret, totp.time_step(timezone.now().timestamp()))
-    assert not totp_services.second_factor_verify(request=REQUEST, user=user, raw=code).ok
+    posted = RequestFactory().post("/", {"code": code})
+    stale = totp_services.code_step_load(member_with_totp.pk, posted)  # before the removal
+    assert stale.device is not None
+    totp_services.totp_device_remove(audit=AUDIT, user=member_with_totp)
+    assert not totp_services.second_factor_verify(audit=AUDIT, member=stale, raw=code).ok

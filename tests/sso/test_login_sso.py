@@ -14,7 +14,7 @@ from accounts.services import member_add, member_remove
 from accounts.sso.flow import SSO_LOGIN_SESSION_KEY
 from accounts.sso.models import Identity
 from security.models import SecurityEvent
-from tests.conftest import FakeRequest, path_of
+from tests.conftest import AUDIT, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +235,7 @@ def test_sso_password_member_is_not_signed_in_by_sso(client, provider, sso_team,
 def test_sso_removed_member_is_refused(client, provider, sso_team, sso_member, account_admin):
     sign_in(client, provider, sso_member.email)
     client.post(reverse("accounts:logout"))
-    member_remove(request=FakeRequest(), member=sso_member, by=account_admin)
+    member_remove(audit=AUDIT, member=sso_member, by=account_admin)
     page = refused(sign_in(client, provider, "sso@acme.test"), HTTPStatus.FORBIDDEN)
     assert "isn't a member of Acme" in page
     assert signed_in_as(client) is None

@@ -88,11 +88,11 @@ def test_sign_in_link_of_a_member_switched_to_sso_stops_working(
     client, sso_team, member, account_admin
 ):
     from accounts.sso.services import member_convert_to_sso
-    from tests.conftest import FakeRequest
+    from tests.conftest import AUDIT
 
     password_step(client, member.email, PASSWORD)
     link = path_of(link_from_outbox())
-    member_convert_to_sso(request=FakeRequest(), member=member, by=account_admin)
+    member_convert_to_sso(audit=AUDIT, member=member, by=account_admin)
     client.get(link)
     response = client.post(reverse("accounts:login-link"))
     assert SESSION_KEY not in client.session

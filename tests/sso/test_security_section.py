@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.sso.models import Connection, Domain
 from accounts.sso.services import client_secret
+from security.events import NO_AUDIT
 from security.models import SecurityEvent
 from tests.conftest import sign_in_with_link
 
@@ -209,14 +210,14 @@ def test_domain_verified_by_another_team_cannot_be_claimed(
 def test_domain_two_pending_claims_only_one_verifies(admin_client, account, other_admin, dns_zone):
     from accounts.sso import services
 
-    mine = services.domain_add(request=None, account=account, by=None, domain="acme.test")
+    mine = services.domain_add(audit=NO_AUDIT, account=account, by=None, domain="acme.test")
     theirs = services.domain_add(
-        request=None, account=other_admin.account, by=None, domain="acme.test"
+        audit=NO_AUDIT, account=other_admin.account, by=None, domain="acme.test"
     )
     dns_zone.txt["acme.test"] = [theirs.txt_value, mine.txt_value]
-    assert services.domain_verify(request=None, claim=theirs, by=None)
+    assert services.domain_verify(audit=NO_AUDIT, claim=theirs, by=None)
     with pytest.raises(services.SSOError):
-        services.domain_verify(request=None, claim=mine, by=None)
+        services.domain_verify(audit=NO_AUDIT, claim=mine, by=None)
     assert Domain.objects.filter(domain="acme.test", verified_at__isnull=False).get() == theirs
 
 
@@ -224,7 +225,7 @@ def test_domain_of_another_team_cannot_be_verified_or_removed_here(admin_client,
     from accounts.sso import services
 
     theirs = services.domain_add(
-        request=None, account=other_admin.account, by=None, domain="globex.test"
+        audit=NO_AUDIT, account=other_admin.account, by=None, domain="globex.test"
     )
     assert (
         admin_client.post(reverse("sso:domain-verify", args=[theirs.pk])).status_code

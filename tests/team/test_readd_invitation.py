@@ -4,12 +4,12 @@ from django.core import mail
 
 from accounts.models import User
 from accounts.services import member_invite, member_readd
-from tests.conftest import FakeRequest
+from tests.conftest import AUDIT
 
 
 def test_readd_by_an_account_admin_says_who_and_why(account_admin, member):
     mail.outbox.clear()
-    member_readd(request=FakeRequest(), member=member, by=account_admin)
+    member_readd(audit=AUDIT, member=member, by=account_admin)
     message = mail.outbox[-1]
     assert message.to == [member.email]
     assert message.subject == "Your sign-in to Acme on Twofactor was reset"
@@ -24,7 +24,7 @@ def test_readd_by_an_account_admin_says_who_and_why(account_admin, member):
 def test_readd_by_support_says_support(member):
     support = User.objects.create_user("help@twofactor.test", "x", is_staff=True)
     mail.outbox.clear()
-    member_readd(request=FakeRequest(), member=member, by=support)
+    member_readd(audit=AUDIT, member=member, by=support)
     assert "help@twofactor.test, of Twofactor support, removed you from Acme" in (
         mail.outbox[-1].body
     )
@@ -32,7 +32,7 @@ def test_readd_by_support_says_support(member):
 
 def test_first_invitation_says_nothing_about_a_reset(account, account_admin):
     mail.outbox.clear()
-    member_invite(request=FakeRequest(), account=account, email="new@acme.test", by=account_admin)
+    member_invite(audit=AUDIT, account=account, email="new@acme.test", by=account_admin)
     message = mail.outbox[-1]
     assert message.subject == "You've been added to Acme on Twofactor"
     assert "admin@acme.test added you to Acme on Twofactor." in message.body

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import Account
 from accounts.sso import services
 from accounts.sso.models import Connection, Domain
+from security.events import NO_AUDIT
 
 SECRET_VARIABLE = "TWOFACTOR_SSO_CLIENT_SECRET"
 
@@ -68,7 +69,7 @@ class Command(BaseCommand):
                 raise CommandError("A client secret is needed.")
         try:
             services.connection_save(
-                request=None,
+                audit=NO_AUDIT,
                 account=account,
                 by=None,
                 issuer=options["issuer"].strip(),
@@ -82,11 +83,11 @@ class Command(BaseCommand):
                 claim = Domain.objects.filter(account=account, domain=domain).first()
                 if claim is None:
                     claim = services.domain_add(
-                        request=None, account=account, by=None, domain=domain
+                        audit=NO_AUDIT, account=account, by=None, domain=domain
                     )
                 if options["verified"]:
                     services.domain_mark_verified(
-                        request=None, claim=claim, by=None, how="operator"
+                        audit=NO_AUDIT, claim=claim, by=None, how="operator"
                     )
         except services.SSOError as error:
             raise CommandError(str(error)) from None
