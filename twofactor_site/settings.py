@@ -197,6 +197,10 @@ TEMPLATES = [
     },
 ]
 
+# The plain <input> widgets rendered in Python, the rest through Django's templates
+# (twofactor_site/form_renderer.py says why).
+FORM_RENDERER = "twofactor_site.form_renderer.FormRenderer"
+
 DATABASES = {
     "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
