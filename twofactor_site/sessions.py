@@ -32,9 +32,10 @@ import threading
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 from django.contrib.sessions.exceptions import SessionInterrupted
+from django.utils.crypto import get_random_string
 
 from twofactor_site.views import SERVICE_ERRORS
 
@@ -82,6 +83,12 @@ class SessionStore(CacheSessionStore):
         return {}
 
     # --- Writing -----------------------------------------------------------------------------
+
+    def _get_new_session_key(self) -> str:
+        """A random key, without Django's EXISTS round trip first: the create below writes
+        only where no session is (SET NX), and ``create()`` draws another key when it is
+        taken, so a collision can never join two sessions."""
+        return get_random_string(32, VALID_KEY_CHARS)
 
     def cycle_key(self) -> None:
         """A new key for the same data (sign-in, factor change): refused, as a save is, when

@@ -244,3 +244,25 @@ def test_signing_in_again_after_a_logout_works(member):
     sign_in_with_link(client, member.email)
     assert _signed_in(client)
     assert PASSWORD  # the same password still signs in
+
+
+def test_a_new_session_never_takes_the_key_of_a_live_one(monkeypatch, member):
+    """New keys are not checked with EXISTS first: the create writes only where no session is,
+    so a drawn key that is taken (forced here) is drawn again, and the live session is left
+    as it was."""
+    from django.utils import crypto
+
+    victim = Client()
+    sign_in_with_link(victim, member.email)
+    taken = victim.cookies[settings.SESSION_COOKIE_NAME].value
+    draws = iter([taken, "n" * 32])
+    real = crypto.get_random_string
+    monkeypatch.setattr(
+        "twofactor_site.sessions.get_random_string",
+        lambda length, chars=None: next(draws, None) or real(length, chars),
+    )
+    newcomer = Client()
+    password_step(newcomer, member.email)  # a pending login: a new session
+    assert newcomer.cookies[settings.SESSION_COOKIE_NAME].value == "n" * 32
+    assert _signed_in(victim)
+    assert not _signed_in(newcomer)
