@@ -50,18 +50,17 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pyotp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import cpuprof  # noqa: E402
+from bench.loopback import LOOPBACK, LoopbackBrowser  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-LOOPBACK = "127.0.0.1"
 README = ROOT / "README.md"
 README_START, README_END = "<!-- bench-load:start -->", "<!-- bench-load:end -->"
 # Per-address limits: every bench client is 127.0.0.1. Counted, never reached.
@@ -274,49 +273,26 @@ class Answer:
     seconds: float
 
 
-class Browser:
-    """Cookies and CSRF by hand: the production cookies are Secure and this is plain HTTP on
-    the loopback, where a real cookie jar would not send them."""
+class Browser(LoopbackBrowser):
+    """The bench's browser on one server: each answer with the SQL and CPU the server
+    reported for it (bench/server.py)."""
 
     def __init__(self, port: int) -> None:
+        super().__init__(user_agent="twofactor-bench-load/1", timeout=HTTP_TIMEOUT)
         self.port = port
-        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None) -> Answer:
-        headers = {"Host": f"{LOOPBACK}:{self.port}", "User-Agent": "twofactor-bench-load/1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode({**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")})
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=HTTP_TIMEOUT)
-        try:
-            connection.request(method, path, body, headers)
-            response = connection.getresponse()
-            content = response.read()
-        finally:
-            connection.close()
-        seconds = time.perf_counter() - started
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                if morsel.value and morsel["max-age"] != "0":
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
+        response = self.send(self.port, method, path, form)
         sql = dict(
             item.split("=", 1) for item in response.headers.get("X-Bench-SQL", "").split() if item
         )
         return Answer(
             status=response.status,
             location=response.headers.get("Location", ""),
-            body=content.decode("utf-8", "replace"),
+            body=response.body,
             sql={key: int(value) for key, value in sql.items()},
             app_cpu_us=int(response.headers.get("X-Bench-CPU-us", "0")),
-            seconds=seconds,
+            seconds=response.seconds,
         )
 
 

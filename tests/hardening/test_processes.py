@@ -6,18 +6,16 @@ own on a free port."""
 
 from __future__ import annotations
 
-import http.client
 import re
 import secrets
 import subprocess
 from http import HTTPStatus
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pyotp
 import pytest
 from django.conf import settings
 
+from bench.loopback import LoopbackBrowser
 from tests.hardening.conftest import (
     PYTHON,
     REPO,
@@ -160,38 +158,13 @@ def servers(tmp_path_factory):
         redis_server.stop()
 
 
-class Browser:
-    """Cookies and CSRF by hand: the production cookies are Secure, and this is plain HTTP
-    on the loopback, which a real cookie jar would refuse to send them over."""
-
+class Browser(LoopbackBrowser):
     def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
+        super().__init__(user_agent="hardening-processes", timeout=20)
 
     def request(self, port: int, method: str, path: str, form: dict | None = None):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        headers = {"Host": f"127.0.0.1:{port}", "User-Agent": "hardening-processes"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body, headers)
-            response = connection.getresponse()
-            content = response.read()
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                if morsel.value:
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
-        return response.status, response.headers, content.decode("utf-8", "replace")
+        response = self.send(port, method, path, form)
+        return response.status, response.headers, response.body
 
     def get(self, port: int, path: str):
         return self.request(port, "GET", path)
