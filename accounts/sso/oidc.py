@@ -211,23 +211,44 @@ class ConnectionReport:
 PROBE_CODE = "twofactor-connection-test"
 
 
+def _token_request(
+    metadata: dict,
+    *,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    code: str,
+    code_verifier: str,
+) -> dict:
+    """The authorization-code grant at the provider's token endpoint (authlib raises what the
+    provider answered; requests what the network did)."""
+    with _session(
+        client_id=client_id,
+        client_secret=client_secret,
+        token_endpoint_auth_method=_token_auth_method(metadata),
+        redirect_uri=redirect_uri,
+    ) as session:
+        return session.fetch_token(
+            metadata["token_endpoint"],
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=code_verifier,
+            allow_redirects=False,
+        )
+
+
 def _client_probe(
     metadata: dict, *, client_id: str, client_secret: str, redirect_uri: str
 ) -> tuple[bool | None, str]:
     try:
-        with _session(
+        _token_request(
+            metadata,
             client_id=client_id,
             client_secret=client_secret,
-            token_endpoint_auth_method=_token_auth_method(metadata),
             redirect_uri=redirect_uri,
-        ) as session:
-            session.fetch_token(
-                metadata["token_endpoint"],
-                grant_type="authorization_code",
-                code=PROBE_CODE,
-                code_verifier=generate_token(64),
-                allow_redirects=False,
-            )
+            code=PROBE_CODE,
+            code_verifier=generate_token(64),
+        )
     except AuthlibBaseError as exc:
         error = str(exc.error or "")[:64]
         if error in ("invalid_client", "unauthorized_client"):
@@ -332,19 +353,14 @@ def code_exchange(
     """Trade the authorization code for tokens at the token endpoint."""
     metadata = discover(issuer)
     try:
-        with _session(
+        token = _token_request(
+            metadata,
             client_id=client_id,
             client_secret=client_secret,
-            token_endpoint_auth_method=_token_auth_method(metadata),
             redirect_uri=redirect_uri,
-        ) as session:
-            token = session.fetch_token(
-                metadata["token_endpoint"],
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=code_verifier,
-                allow_redirects=False,
-            )
+            code=code,
+            code_verifier=code_verifier,
+        )
     except requests.Timeout:
         raise ProviderUnavailable("timeout", "token endpoint") from None
     except requests.RequestException as exc:

@@ -13,6 +13,10 @@ from accounts.sso.services import client_secret
 pytestmark = pytest.mark.django_db
 
 
+# The team, issuer and client id most calls configure.
+ACME_OKTA = ("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa")
+
+
 def run(*args, **env) -> str:
     out = StringIO()
     call_command("sso_configure", *args, "--noinput", stdout=out)
@@ -21,9 +25,7 @@ def run(*args, **env) -> str:
 
 def test_configure_sets_connection_and_prints_redirect_uri(account, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "from-the-environment")
-    out = run(
-        "Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa", "--domain", "acme.test"
-    )
+    out = run(*ACME_OKTA, "--domain", "acme.test")
     connection = Connection.objects.get(account=account)
     assert connection.enabled and not connection.jit_provisioning
     assert client_secret(connection) == "from-the-environment"
@@ -39,11 +41,7 @@ def test_configure_sets_connection_and_prints_redirect_uri(account, monkeypatch)
 def test_configure_verified_and_off(account, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "s")
     out = run(
-        "Acme",
-        "--issuer",
-        "https://acme.okta.com",
-        "--client-id",
-        "0oa",
+        *ACME_OKTA,
         "--domain",
         "acme.test",
         "--domain",
@@ -58,7 +56,7 @@ def test_configure_verified_and_off(account, monkeypatch):
 
 def test_configure_again_keeps_the_secret(account, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "first")
-    run("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa")
+    run(*ACME_OKTA)
     monkeypatch.delenv("TWOFACTOR_SSO_CLIENT_SECRET")
     run("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0ob", "--jit")
     connection = Connection.objects.get(account=account)
@@ -69,7 +67,7 @@ def test_configure_again_keeps_the_secret(account, monkeypatch):
 def test_configure_needs_a_secret(account, monkeypatch):
     monkeypatch.delenv("TWOFACTOR_SSO_CLIENT_SECRET", raising=False)
     with pytest.raises(CommandError, match="TWOFACTOR_SSO_CLIENT_SECRET"):
-        run("Acme", "--issuer", "https://acme.okta.com", "--client-id", "0oa")
+        run(*ACME_OKTA)
 
 
 def test_configure_refuses_http_issuer(account, monkeypatch):
@@ -93,11 +91,7 @@ def test_configure_domain_of_another_team(account, other_admin, monkeypatch):
     monkeypatch.setenv("TWOFACTOR_SSO_CLIENT_SECRET", "s")
     with pytest.raises(CommandError, match="another team"):
         run(
-            "Acme",
-            "--issuer",
-            "https://acme.okta.com",
-            "--client-id",
-            "0oa",
+            *ACME_OKTA,
             "--domain",
             "acme.test",
         )
