@@ -32,7 +32,7 @@ from twofactor_site.mail import wait_for_background
 PASSWORD = "correct horse battery staple"
 
 # The real OpenID provider and DNS server of the SSO tests, for tests/sso and tests/browser.
-pytest_plugins = ["tests.sso.fixtures"]
+pytest_plugins = ["tests.sso.fixtures", "tests.staff"]
 
 
 @pytest.fixture(autouse=True)

@@ -211,23 +211,11 @@ class ConnectionReport:
 PROBE_CODE = "twofactor-connection-test"
 
 
-def _token_request(
-    metadata: dict,
-    *,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    code: str,
-    code_verifier: str,
-) -> dict:
+def _token_request(metadata: dict, *, code: str, code_verifier: str, **client: str) -> dict:
     """The authorization-code grant at the provider's token endpoint (authlib raises what the
-    provider answered; requests what the network did)."""
-    with _session(
-        client_id=client_id,
-        client_secret=client_secret,
-        token_endpoint_auth_method=_token_auth_method(metadata),
-        redirect_uri=redirect_uri,
-    ) as session:
+    provider answered; requests what the network did). ``client``: client_id, client_secret
+    and redirect_uri."""
+    with _session(token_endpoint_auth_method=_token_auth_method(metadata), **client) as session:
         return session.fetch_token(
             metadata["token_endpoint"],
             grant_type="authorization_code",

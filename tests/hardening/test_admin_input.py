@@ -3,19 +3,7 @@
 from http import HTTPStatus
 
 import pytest
-from django.test import Client
 from django.urls import reverse
-
-from accounts.models import User
-from tests.conftest import PASSWORD, sign_in_with_link
-
-
-@pytest.fixture
-def root_client(db) -> Client:
-    User.objects.create_superuser("root@twofactor.test", PASSWORD)
-    client = Client(raise_request_exception=False)
-    sign_in_with_link(client, "root@twofactor.test")
-    return client
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.models import Account, User
 from accounts.services import account_create, member_add
-from tests.conftest import PASSWORD, sign_in_with_link
+from tests.conftest import PASSWORD
 from tests.hardening.conftest import PYTHON, REPO
 
 BAD = [
@@ -68,14 +68,6 @@ def test_team_page_refuses_a_member_name_with_control_characters(admin_client, n
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "control characters" in response.content.decode()
     assert not User.objects.filter(email="new@acme.test").exists()
-
-
-@pytest.fixture
-def root_client(db) -> Client:
-    User.objects.create_superuser("root@twofactor.test", PASSWORD)
-    client = Client(raise_request_exception=False)
-    sign_in_with_link(client, "root@twofactor.test")
-    return client
 
 
 def test_admin_refuses_a_team_name_with_control_characters(root_client, account):

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from security.models import RecoveryCode, SecurityEvent, TOTPDevice
-from tests.conftest import PASSWORD, enroll_totp, sign_in_with_link
+from tests.conftest import PASSWORD, enroll_totp
+from tests.staff import signed_in_client
 
 USERS = reverse("admin:accounts_user_changelist")
 ACCOUNTS = reverse("admin:accounts_account_changelist")
@@ -28,9 +29,7 @@ def staff_client(request, db) -> Client:
         user = User.objects.create_user("help@twofactor.test", PASSWORD, is_staff=True)
         user.groups.add(Group.objects.get(name="Support"))
         email = user.email
-    client = Client(raise_request_exception=False)
-    sign_in_with_link(client, email)
-    return client
+    return signed_in_client(email)
 
 
 def _secret_prefixes(member: User) -> dict[str, str]:

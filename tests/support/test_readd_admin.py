@@ -3,8 +3,7 @@ only Account Admin too, after a confirmation page that says what will happen."""
 
 from http import HTTPStatus
 
-import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -13,22 +12,9 @@ from accounts import services
 from accounts.models import User
 from security.models import SecurityEvent, TOTPDevice
 from tests.conftest import PASSWORD, enroll_totp, password_step, sign_in_with_link
+from tests.staff import signed_in_client
 
 CHANGELIST = reverse("admin:accounts_user_changelist")
-
-
-@pytest.fixture
-def support_user(db) -> User:
-    user = User.objects.create_user("help@twofactor.test", PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Support"))
-    return user
-
-
-@pytest.fixture
-def support_client(support_user) -> Client:
-    client = Client(raise_request_exception=False)
-    sign_in_with_link(client, support_user.email)
-    return client
 
 
 def _assert_readded_as_admin(old: User, support_user: User) -> User:
@@ -98,8 +84,7 @@ def test_readd_is_offered_on_the_members_own_admin_page(
 def test_readd_page_needs_the_support_permission(member):
     viewer = User.objects.create_user("viewer@twofactor.test", PASSWORD, is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_user"))
-    client = Client(raise_request_exception=False)
-    sign_in_with_link(client, viewer.email)
+    client = signed_in_client(viewer.email)
     readd_url = reverse("admin:accounts_user_readd", args=[member.pk])
     assert (
         readd_url

@@ -17,20 +17,6 @@ from tests.conftest import PASSWORD, enroll_totp, password_step, sign_in_with_li
 CHANGELIST = reverse("admin:accounts_user_changelist")
 
 
-@pytest.fixture
-def support_user(db) -> User:
-    user = User.objects.create_user("help@twofactor.test", PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Support"))
-    return user
-
-
-@pytest.fixture
-def support_client(support_user) -> Client:
-    client = Client()
-    sign_in_with_link(client, support_user.email)
-    return client
-
-
 def test_support_group_holds_least_permissions(db):
     perms = sorted(
         f"{p.content_type.app_label}.{p.codename}"
