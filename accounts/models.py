@@ -122,15 +122,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         # A new password on an existing member, however it was set (a reset, an invitation,
-        # Django's changepassword, a shell): accounts.passwords.password_changed ends their
-        # other sessions, links and pending logins, logs it and emails them. A hash upgraded
-        # at sign-in is not a new password (Django clears _password for it).
-        password_changed = self._password is not None and not self._state.adding
+        # Django's changepassword, a shell): accounts.passwords hears it on post_save and ends
+        # their other sessions, links and pending logins, logs it and emails them. A hash
+        # upgraded at sign-in is not a new password (Django clears _password for it).
+        self.password_was_set = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
-        if password_changed:
-            from accounts.passwords import password_changed as password_changed_aftermath
-
-            password_changed_aftermath(user=self)
 
     def get_full_name(self) -> str:
         return self.name or self.email

@@ -1,7 +1,7 @@
 """What follows a new password, however it was set.
 
 Every way a password is set (a reset link, an invitation, Django's ``changepassword``, a
-shell) ends in ``User.save``, which calls ``password_changed``: the member's other sessions
+shell) ends in ``User.save``, whose post_save calls ``password_changed``: the member's other sessions
 and pending logins end (the security stamp rotates; both carry it in their auth hash), their
 unused sign-in links are retired, the change is logged and the member is emailed how to get
 help if it was not them (ASVS 2.2.3). A view that knows more (a reset, an invitation, and
@@ -35,8 +35,17 @@ def password_change_describe(user: User, *, kind: str, audit: Audit) -> None:
     setattr(user, _CHANGE_ATTR, PasswordChange(kind=kind, audit=audit))
 
 
+def user_saved(sender, instance: User, raw: bool = False, **kwargs) -> None:
+    """post_save of User (connected in accounts.signals): a save that set a new password has
+    its aftermath, once."""
+    if raw or not getattr(instance, "password_was_set", False):
+        return
+    instance.password_was_set = False
+    password_changed(user=instance)
+
+
 def password_changed(*, user: User) -> None:
-    """The aftermath of a new password on ``user`` (called by ``User.save``)."""
+    """The aftermath of a new password on ``user`` (from ``user_saved``)."""
     change = getattr(user, _CHANGE_ATTR, None) or PasswordChange()
     setattr(user, _CHANGE_ATTR, None)
     user_sessions_end(user=user)

@@ -1,11 +1,14 @@
-"""What every completed sign-in writes: one UPDATE of the member's row."""
+"""Receivers: what every completed sign-in writes (one UPDATE of the member's row), and a
+new password's aftermath."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
 from django.utils import timezone
 
+from accounts import passwords
 from accounts.models import User
 
 
@@ -23,3 +26,5 @@ def connect() -> None:
     # Django's own receiver saves last_login alone; ours does it in the same statement.
     user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
     user_logged_in.connect(sign_in_recorded, dispatch_uid="twofactor_sign_in_recorded")
+    # A new password's aftermath (accounts.passwords), whichever code saved it.
+    post_save.connect(passwords.user_saved, sender=User, dispatch_uid="twofactor_password_set")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from twofactor_site.views import bad_request, error_page, unsupported_media_type
+
 # Everything from our own origin; no plugins, no <base>, never framed. Inline SVG for the QR
 # code needs no exception; our only script is a static file.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -66,8 +68,6 @@ class RequestShapeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from twofactor_site.views import bad_request, error_page, unsupported_media_type
-
         if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
             # No field of ours takes a NUL, and PostgreSQL cannot store one (a 500 otherwise).
             return bad_request(request, None)

@@ -30,6 +30,7 @@ from accounts.sso.flow import (
 )
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
+from accounts.sso.templatetags.sso import security_section_context
 from security.decorators import recent_auth_required
 from security.events import Audit, Kind, event_record
 from twofactor_site.net import safe_next
@@ -303,8 +304,6 @@ def _problem(
 
 def _settings_page(request: HttpRequest, *, form=None, domain_form=None, status=400):
     """The section alone, with the form that needs fixing."""
-    from accounts.sso.templatetags.sso import security_section_context
-
     context = security_section_context(request, form=form, domain_form=domain_form)
     context["nav"] = "security"
     return render(request, "sso/settings.html", context, status=status)
