@@ -83,17 +83,24 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
-    template_name = "accounts/password_reset_confirm.html"
-    success_url = reverse_lazy("accounts:password-reset-complete")
+class PasswordSetView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
+    """A password set from an emailed token (a reset link, an invitation). Saving it ends
+    sessions, links and pending logins, logs and emails (accounts.passwords); the view says
+    which kind of change it was, by whoever held the link (``change_kind``)."""
+
     post_reset_login = False
-    token_generator = password_reset_tokens
+    change_kind: str
 
     def form_valid(self, form):
-        # Saving the password ends sessions, links and pending logins, logs and emails
-        # (accounts.passwords); this says it was a reset, by whoever held the link.
-        password_change_describe(form.user, kind=Kind.PASSWORD_RESET, audit=Audit.of(self.request))
+        password_change_describe(form.user, kind=self.change_kind, audit=Audit.of(self.request))
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(PasswordSetView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+    token_generator = password_reset_tokens
+    change_kind = Kind.PASSWORD_RESET
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

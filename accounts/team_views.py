@@ -16,13 +16,12 @@ from accounts import stages
 from accounts.decorators import account_admin_required
 from accounts.forms import AddMemberForm, InvitationPasswordForm
 from accounts.models import User
-from accounts.passwords import password_change_describe
+from accounts.password_views import PasswordSetView
 from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
 from security.events import Audit, Kind
 from security.policy import method_of, with_second_factor
 from twofactor_site.ratelimits import rate, ratelimit, user_key
-from twofactor_site.views import StrictFormViewMixin
 
 
 def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
@@ -102,7 +101,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "team/remove.html", {"member": member, "nav": "team"})
 
 
-class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
+class InviteAcceptView(PasswordSetView):
     """An invited member sets their password, and is signed in: opening the invitation in this
     browser proved the mailbox, as the emailed link of a sign-in does, so no second link is
     sent. Then on to set-up when the team requires the app (security.middleware)."""
@@ -110,9 +109,9 @@ class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView)
     template_name = "team/invite_accept.html"
     form_class = InvitationPasswordForm
     success_url = reverse_lazy("accounts:invite-done")
-    post_reset_login = False
     reset_url_token = "set-password"
     token_generator = invitation_tokens
+    change_kind = Kind.PASSWORD_SET
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -121,7 +120,6 @@ class InviteAcceptView(StrictFormViewMixin, auth_views.PasswordResetConfirmView)
         return context
 
     def form_valid(self, form):
-        password_change_describe(form.user, kind=Kind.PASSWORD_SET, audit=Audit.of(self.request))
         response = super().form_valid(form)
         return invitation_sign_in(self.request, user=form.user) or response
 
