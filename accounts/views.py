@@ -37,7 +37,7 @@ from accounts.sign_in_links import (
 from accounts.sso import services as sso_services
 from accounts.sso.views import sso_redirect
 from security.events import Audit, Kind, event_record
-from twofactor_site.net import safe_next
+from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 # The digest of the opened link's token: the token itself is never stored, not even in the
@@ -54,7 +54,7 @@ LINK_TOKEN_MAX_LENGTH = 100
     group="login-email", key=login_attempt_key, rate=rate("RATELIMIT_LOGIN_EMAIL"), method="POST"
 )
 def login_view(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = requested_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST if request.method == "POST" else None)

@@ -30,7 +30,7 @@ from security.policy import (
     with_second_factor,
 )
 from security.totp.services import active_device, reauth_code_check
-from twofactor_site.net import safe_next
+from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import account_key, rate, ratelimit, user_key
 
 EVENTS_PER_PAGE = 25
@@ -63,7 +63,7 @@ def personal(request: HttpRequest) -> HttpResponse:
 @login_required
 @ratelimit(group="reauth", key=user_key, rate=rate("RATELIMIT_REAUTH_USER"), method="POST")
 def reauth(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = requested_next(request)
     form = ReauthForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         secret = form.cleaned_data["secret"]

@@ -100,3 +100,8 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
     ):
         return candidate
     return ""
+
+
+def requested_next(request: HttpRequest) -> str:
+    """The ``next`` this request asks for (posted, else in the query string), when safe."""
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"))

@@ -33,7 +33,7 @@ from accounts.sso.models import Connection, Domain
 from accounts.sso.templatetags.sso import security_section_context
 from security.decorators import recent_auth_required
 from security.events import Audit, Kind, event_record
-from twofactor_site.net import safe_next
+from twofactor_site.net import requested_next, safe_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 # OAuth error codes are ASCII words (RFC 6749 4.1.2.1); anything else is not repeated back.
@@ -72,7 +72,7 @@ def sso_redirect(
 @never_cache
 @ratelimit(group="sso-ip", key=client_ip_key, rate=rate("RATELIMIT_SSO_IP"), method="POST")
 def login_sso(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = requested_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = SSOEmailForm(request.POST if request.method == "POST" else None)
