@@ -17,10 +17,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts import stages
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
 from security.events import Audit
-from security.policy import Method, method_of, with_second_factor
 from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
 
@@ -28,17 +28,25 @@ class SecondFactorFilter(admin.SimpleListFilter):
     title = _("second factor")
     parameter_name = "factor"
 
+    # The factors come from the second steps' registry (accounts.stages): this admin knows none.
     def lookups(self, request, model_admin):
-        return [(method.value, method.label) for method in Method]
+        factors = [(step.factor, step.name) for step in stages.listed_factors()]
+        return [
+            (stages.EMAIL_LINK.factor, stages.EMAIL_LINK.name),
+            *factors,
+            ("sso", _("Single sign-on")),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == Method.SSO.value:
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == "sso":
             return queryset.filter(identity=User.Identity.SSO)
-        if self.value() == Method.TOTP.value:
-            return queryset.filter(identity=User.Identity.PASSWORD, has_app=True)
-        if self.value() == Method.EMAIL_LINK.value:
-            return queryset.filter(identity=User.Identity.PASSWORD, has_app=False)
-        return queryset
+        passwords = queryset.filter(identity=User.Identity.PASSWORD)
+        if value == stages.EMAIL_LINK.factor:
+            return stages.factor_filter(passwords, None)
+        return stages.factor_filter(passwords, value)
 
 
 @admin.register(User)
@@ -79,7 +87,7 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     actions = ["remove_members", "readd_members"]
 
     def get_queryset(self, request):
-        return with_second_factor(super().get_queryset(request))
+        return stages.with_factors(super().get_queryset(request))
 
     @admin.display(description=_("member"), ordering="email")
     def member(self, user: User) -> str:
@@ -93,8 +101,7 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("second factor"))
     def second_factor(self, user: User) -> str:
-        has_app = getattr(user, "has_app", None)
-        return str(method_of(user, has_active_device=has_app).label)
+        return ", ".join(stages.factor_names(user))
 
     def has_support_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.support_member")

@@ -101,6 +101,14 @@ def pending_user_load(pending: PendingLogin) -> User | None:
     return active_member_load(pending.user_id)
 
 
+def pending_login_switch(request: HttpRequest, *, stage: str) -> None:
+    """The pending login now waits for the member's other second step ``stage`` (the caller
+    checked that the member has it). Nothing else changes: not its nonce, not its clock."""
+    data = dict(request.session[PENDING_LOGIN_SESSION_KEY])
+    data["stage"] = stage
+    request.session[PENDING_LOGIN_SESSION_KEY] = data
+
+
 def pending_login_clear(request: HttpRequest) -> None:
     request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
 

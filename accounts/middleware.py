@@ -22,6 +22,7 @@ PENDING_LOGIN_URL_NAMES = frozenset(
         "accounts:login-link-token",
         "accounts:login-link",
         "accounts:login-cancel",
+        "accounts:login-switch",
         "accounts:logout",
     }
 )

@@ -27,6 +27,12 @@ class Account(models.Model):
         default=False,
         help_text=_("Every password (non-SSO) member must use an authenticator app."),
     )
+    # What the requirement accepts: the app only, or the app or a passkey.
+    accept_passkeys = models.BooleanField(
+        _("requirement accepts passkeys"),
+        default=False,
+        help_text=_("A passkey or security key meets the requirement as well as the app."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
+from django.db.models import Expression, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern
@@ -54,7 +55,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import login_flow
-from accounts.models import User
+from accounts.models import Account, User
 
 if TYPE_CHECKING:
     from security.models import SecurityEvent
@@ -82,13 +83,22 @@ class SecondStep:
     label: str  # for choice lists: "Use your authenticator app instead"
     url_name: str  # the step's page, in the accounts namespace
     is_active_for: Callable[[User], bool]  # the member has this factor, set up and confirmed
-    meets_requirement: bool  # the team's requirement accepts it
+    # Whether the team's requirement accepts it: always, never, or as the team chose.
+    meets_requirement: bool | Callable[[Account], bool]
     urlpatterns: tuple[URLPattern, ...] = ()  # the step's pages, mounted by accounts/urls.py
     # The step's one explicit loader, given the pending member's id and the request: the
     # active member and what this request of the step needs with them, nothing more (a page
     # needs the member's row alone; a verification may need the factor's row too).
     load: Callable[[int, HttpRequest], StepMember | None] = member_load
     order: int = 100  # of a member's active steps, the lowest is where their login goes
+    # The factor in lists (Team Members, the admin): its name ("Authenticator app") and a
+    # short slug for filters and badges ("totp"). A step without a slug is not listed.
+    name: str = ""
+    factor: str = ""
+    # For lists (Team Members, the admin): an expression over a member row (an Exists with
+    # OuterRef("pk")) that is true when the member has this factor, so a list of members
+    # costs one query whatever the number of factors.
+    active_expression: Callable[[], Expression] | None = None
 
 
 def _always(user: User) -> bool:
@@ -104,6 +114,8 @@ EMAIL_LINK = SecondStep(
     is_active_for=_always,
     meets_requirement=False,
     order=1000,
+    name=_lazy("Email link"),
+    factor="email_link",
 )
 
 _registry: dict[str, SecondStep] = {EMAIL_LINK.key: EMAIL_LINK}
@@ -126,8 +138,26 @@ def step_get(key: str) -> SecondStep | None:
 def steps_of(user: User) -> list[SecondStep]:
     """The second steps ``user`` has, in order: their factors, or else the email link (a
     member with a factor no longer signs in by email)."""
-    factors = [s for s in registered() if s is not EMAIL_LINK and s.is_active_for(user)]
+    listed = _listed_of(user)
+    factors = [
+        s
+        for s in registered()
+        if s is not EMAIL_LINK and (listed[s.key] if s.key in listed else s.is_active_for(user))
+    ]
     return factors or [EMAIL_LINK]
+
+
+def _listed_of(user: User) -> dict[str, bool]:
+    """Which listed factors ``user`` has, by step key: from the row's annotations when it has
+    them, else in one query for all of them (not one per factor)."""
+    steps = listed_factors()
+    if not steps or user.pk is None:
+        return {}
+    if all(hasattr(user, _annotation(s)) for s in steps):
+        return {s.key: bool(getattr(user, _annotation(s))) for s in steps}
+    names = [_annotation(s) for s in steps]
+    row = with_factors(User.objects.filter(pk=user.pk)).values_list(*names).first()
+    return {s.key: bool(row[i]) if row else False for i, s in enumerate(steps)}
 
 
 def step_for(user: User) -> SecondStep:
@@ -135,9 +165,78 @@ def step_for(user: User) -> SecondStep:
     return steps_of(user)[0]
 
 
-def meets_requirement(user: User) -> bool:
-    """Whether ``user`` has a factor that their team's requirement accepts."""
-    return any(s.meets_requirement and s.is_active_for(user) for s in registered())
+def step_accepted(step: SecondStep, account: Account | None) -> bool:
+    """Whether ``account``'s requirement accepts ``step``."""
+    if callable(step.meets_requirement):
+        return account is not None and step.meets_requirement(account)
+    return step.meets_requirement
+
+
+def meets_requirement(user: User, *, account: Account | None = None) -> bool:
+    """Whether ``user`` has a factor that their team's requirement accepts (as ``account``
+    says when given: the member's account as it is, or as it is about to be)."""
+    if account is None and user.account_id is not None:
+        account = user.account
+    accepted = [s for s in registered() if step_accepted(s, account)]
+    if not accepted:
+        return False
+    listed = _listed_of(user)
+    return any(listed[s.key] if s.key in listed else s.is_active_for(user) for s in accepted)
+
+
+def accepted_steps(account: Account) -> list[SecondStep]:
+    """The factors ``account``'s requirement accepts, in order."""
+    return [s for s in registered() if s is not EMAIL_LINK and step_accepted(s, account)]
+
+
+# --- Lists of members: which factors each has --------------------------------------------
+
+
+def listed_factors() -> list[SecondStep]:
+    """The factors lists show, in order (the email link is the absence of one)."""
+    return [s for s in registered() if s.factor and s.active_expression is not None]
+
+
+def _annotation(step: SecondStep) -> str:
+    return f"has_factor_{step.factor}"
+
+
+def with_factors(users: QuerySet[User]) -> QuerySet[User]:
+    """``users`` annotated with each factor they have, so a list needs no query per member
+    (read them with ``factors_of``)."""
+    return users.annotate(**{_annotation(s): s.active_expression() for s in listed_factors()})
+
+
+def factors_of(user: User) -> list[SecondStep]:
+    """The listed factors ``user`` has, in order: from the annotations of ``with_factors``
+    when the row has them, else asked of each factor."""
+    return [
+        s
+        for s in listed_factors()
+        if (
+            getattr(user, _annotation(s))
+            if hasattr(user, _annotation(s))
+            else s.is_active_for(user)
+        )
+    ]
+
+
+def factor_names(user: User) -> list[str]:
+    """How ``user`` passes the second step, as lists say it: "Single sign-on", their factors
+    ("Passkey", "Authenticator app"), or "Email link"."""
+    if user.is_sso:
+        return [str(_lazy("Single sign-on"))]
+    return [str(s.name) for s in factors_of(user)] or [str(EMAIL_LINK.name)]
+
+
+def factor_filter(users: QuerySet[User], factor: str | None) -> QuerySet[User]:
+    """Of ``users`` annotated by ``with_factors``, those with the factor of slug ``factor``;
+    with None, those with none (who sign in with the email link)."""
+    steps = listed_factors()
+    if factor is not None:
+        step = next((s for s in steps if s.factor == factor), None)
+        return users.filter(**{_annotation(step): True}) if step else users.none()
+    return users.filter(**{_annotation(s): False for s in steps})
 
 
 def step_urlpatterns() -> list[URLPattern]:

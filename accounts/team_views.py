@@ -20,14 +20,22 @@ from accounts.password_views import PasswordSetView
 from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
 from security.events import Audit, Kind
-from security.policy import method_of, with_second_factor
 from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 
 def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
     account = request.user.account
-    members = with_second_factor(account.members.filter(is_active=True))
-    rows = [(member, method_of(member, has_active_device=member.has_app)) for member in members]
+    members = stages.with_factors(account.members.filter(is_active=True))
+    rows = []
+    for member in members:
+        factors = stages.factors_of(member)
+        # The requirement binds them and none of their factors is one it accepts.
+        pending = (
+            account.require_totp
+            and not member.is_sso
+            and not any(stages.step_accepted(step, account) for step in factors)
+        )
+        rows.append((member, factors, pending))
     context = {"account": account, "rows": rows, "form": form, "nav": "team"}
     return render(request, "team/team.html", context, status=status)
 

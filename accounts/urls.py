@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/email-sent/", views.login_email_sent, name="login-email-sent"),
     path("login/resend/", views.login_resend, name="login-resend"),
     path("login/cancel/", views.login_cancel, name="login-cancel"),
+    path("login/switch/", views.login_switch, name="login-switch"),
     path("login/link/", views.login_link, name="login-link"),
     path("login/link/<str:token>/", views.login_link_token, name="login-link-token"),
     path("logout/", views.logout_view, name="logout"),

@@ -22,6 +22,7 @@ from accounts.login_flow import (
     pending_login_complete,
     pending_login_get,
     pending_login_start,
+    pending_login_switch,
     pending_login_void,
     pending_user_key,
     pending_user_load,
@@ -133,6 +134,23 @@ def login_resend(request: HttpRequest) -> HttpResponse:
     if _link_send(request, user=request.pending_user, pending=request.pending_login):
         messages.success(request, _("We sent a new link. Links sent earlier no longer work."))
     return redirect("accounts:login-email-sent")
+
+
+@require_POST
+def login_switch(request: HttpRequest) -> HttpResponse:
+    """ "Use your authenticator app instead": the pending login moves to another of the
+    member's second steps (``step``, a key of accounts.stages), never to one they lack."""
+    pending = pending_login_get(request)
+    if pending is None or pending.is_expired():
+        return redirect("accounts:login")
+    user = pending_user_load(pending)
+    if user is None or not pending.is_still_for(user):
+        return pending_login_void(request)
+    step = stages.step_get(request.POST.get("step", ""))
+    if step is None or step not in stages.steps_of(user):
+        return redirect(stages.step_url_name(pending))
+    pending_login_switch(request, stage=step.key)
+    return redirect(step.url_name)
 
 
 @require_POST

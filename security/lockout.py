@@ -45,6 +45,7 @@ class Verification:
     method: str = ""  # "totp" or "recovery_code"
     lock: Lock = UNLOCKED
     remaining_codes: int | None = None  # recovery codes left, after one was used
+    reason: str = ""  # why it failed, when the page can say more: "used" (a used recovery code)
     # Events that belong with the sign-in this verification allows; the sign-in stores them
     # in the same INSERT as its own (accounts.stages.step_passed).
     events: tuple[SecurityEvent, ...] = ()
@@ -77,16 +78,17 @@ def verify_guarded(
     *, audit: Audit, user: User, accept: Callable[[], Verification | None]
 ) -> Verification:
     """Reserve an attempt, then let ``accept`` look at the code: its Verification when it
-    matched, None when it did not (then the failure is recorded and may lock the member)."""
+    matched, None when it did not, or a Verification that is not ok when the factor can say
+    why (then, as for None, the failure is recorded and may lock the member)."""
     if not attempt_reserve(user=user):
         lock_state_load(user=user)
         for_good = is_locked_for_good(user)
         until = None if for_good else user.code_locked_until
         return Verification(ok=False, lock=Lock(locked=True, until=until, for_good=for_good))
     accepted = accept()
-    if accepted is not None:
+    if accepted is not None and accepted.ok:
         return accepted
-    return _failure_record(audit=audit, user=user)
+    return _failure_record(audit=audit, user=user, reason=accepted.reason if accepted else "")
 
 
 def attempt_reserve(*, user: User) -> bool:
@@ -124,7 +126,7 @@ def lock_state_load(*, user: User) -> None:
     ).get(pk=user.pk)
 
 
-def _failure_record(*, audit: Audit, user: User) -> Verification:
+def _failure_record(*, audit: Audit, user: User, reason: str = "") -> Verification:
     lock_state_load(user=user)
     lock = lock_of(user)
     event_record(kind=Kind.CODE_FAILED, audit=audit, user=user)
@@ -136,4 +138,4 @@ def _failure_record(*, audit: Audit, user: User) -> Verification:
             consecutive_failures=user.failed_code_count,
             for_good=lock.for_good,
         )
-    return Verification(ok=False, lock=lock)
+    return Verification(ok=False, lock=lock, reason=reason)

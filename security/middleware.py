@@ -16,13 +16,18 @@ ENROLLMENT_URL_NAMES = frozenset(
         "security:enroll-done",
         "security:reauth",  # a step whose proof is too old asks for it here
         "accounts:logout",
+        # A passkey, where the team's requirement accepts one (otherwise adding one still
+        # leaves the member to set up the app, and this middleware sends them there).
+        "security:passkeys",
+        "security:passkey-add",
+        "security:passkey-codes",
     }
 )
 
 
 class EnrollmentRequiredMiddleware:
-    """While the account requires the app, a signed-in member without one is sent to
-    enrollment from every page until they finish."""
+    """While the account requires a factor, a signed-in member without one it accepts is
+    sent to enrollment from every page until they finish."""
 
     def __init__(self, get_response):
         self.get_response = get_response

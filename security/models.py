@@ -59,7 +59,7 @@ class SecurityEvent(models.Model):
     class Kind(models.TextChoices):
         SIGN_IN = "sign_in", _("Signed in")
         PASSWORD_FAILED = "password_failed", _("Wrong password")
-        CODE_FAILED = "code_failed", _("Wrong code")
+        CODE_FAILED = "code_failed", _("Wrong code or refused passkey")
         LOCKED_OUT = "locked_out", _("Locked out after wrong codes")
         LINK_SENT = "link_sent", _("Sign-in link sent")
         LINK_OTHER_BROWSER = "link_other_browser", _("Sign-in link opened in another browser")
@@ -67,6 +67,13 @@ class SecurityEvent(models.Model):
         RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", _("Recovery codes regenerated")
         TOTP_ADDED = "totp_added", _("Authenticator app added")
         TOTP_REMOVED = "totp_removed", _("Authenticator app removed")
+        PASSKEY_ADDED = "passkey_added", _("Passkey added")
+        PASSKEY_RENAMED = "passkey_renamed", _("Passkey renamed")
+        PASSKEY_REMOVED = "passkey_removed", _("Passkey removed")
+        PASSKEY_COUNTER_WENT_BACK = (
+            "passkey_counter_went_back",
+            _("Passkey refused: its counter went backwards (a copied key?)"),
+        )
         REQUIREMENT_ON = "requirement_on", _("Authenticator app required for the team")
         REQUIREMENT_OFF = "requirement_off", _("Authenticator app no longer required")
         MEMBER_ADDED = "member_added", _("Member added")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from enum import Enum
 
 from django.core.cache import cache
@@ -64,26 +65,68 @@ def requirement_applies(user: User, *, account: Account | None = None) -> bool:
 def must_enroll(user: User, *, account: Account | None = None) -> bool:
     """A signed-in member whose account requires a factor it accepts, and who has none yet
     (``account`` as for ``requirement_applies``)."""
-    return requirement_applies(user, account=account) and not stages.meets_requirement(user)
+    return requirement_applies(user, account=account) and not stages.meets_requirement(
+        user, account=account
+    )
 
 
-def requirement_set(*, audit: Audit, account: Account, admin: User, required: bool) -> bool:
-    """Turn the team requirement on or off. Turning it on needs a factor it accepts on the
-    admin's own account."""
-    if required and not stages.meets_requirement(admin):
-        return False
+def removal_allowed(user: User, *, step_key: str) -> bool:
+    """Whether the member may stop using their factor ``step_key`` (their app, or their last
+    passkey): yes unless the team's requirement binds them and no other factor they have is
+    one it accepts."""
+    if not requirement_applies(user):
+        return True
+    account = user.account
+    return any(
+        step.key != step_key and stages.step_accepted(step, account) and step.is_active_for(user)
+        for step in stages.registered()
+    )
+
+
+def requirement_set(
+    *,
+    audit: Audit,
+    account: Account,
+    admin: User,
+    required: bool,
+    accept_passkeys: bool | None = None,
+) -> bool:
+    """Turn the team requirement on or off, or change what it accepts (``accept_passkeys``:
+    the app or a passkey; None keeps the current choice). Turning it on needs a factor it
+    would accept on the admin's own account."""
+    accept = account.accept_passkeys if accept_passkeys is None else accept_passkeys
+    if required:
+        proposed = copy.copy(account)
+        proposed.require_totp, proposed.accept_passkeys = True, accept
+        if not stages.meets_requirement(admin, account=proposed):
+            return False
     changed = (
         Account.objects.filter(pk=account.pk)
-        .exclude(require_totp=required)
-        .update(require_totp=required)
+        .exclude(require_totp=required, accept_passkeys=accept)
+        .update(require_totp=required, accept_passkeys=accept)
     )
-    account.require_totp = required
+    account.require_totp, account.accept_passkeys = required, accept
     if changed:
         kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
-        event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account)
+        detail = {"accepts": requirement_accepts(account)} if required else {}
+        event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account, **detail)
         if required:
             _requirement_on_mail(account=account, admin=admin)
     return True
+
+
+def requirement_accepts(account: Account) -> str:
+    """What the requirement accepts, for events and forms: "app" or "app_or_passkey"."""
+    return "app_or_passkey" if account.accept_passkeys else "app"
+
+
+def members_without_accepted_factor(account: Account, *, accept_passkeys: bool) -> int:
+    """How many password members would be sent to set-up under the requirement with this
+    choice (for the page that asks first)."""
+    proposed = copy.copy(account)
+    proposed.require_totp, proposed.accept_passkeys = True, accept_passkeys
+    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
+    return sum(1 for m in members if not stages.meets_requirement(m, account=proposed))
 
 
 # A member hears about the requirement at most once a day, however often it is turned off and

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from security import views
+from security.passkeys import views as passkeys
 from security.recovery_codes import views as recovery_codes
 from security.totp import views as totp
 
@@ -41,6 +42,11 @@ urlpatterns = [
         name="recovery-codes-regenerate",
     ),
     path("personal/two-factor/remove/", totp.totp_remove, name="totp-remove"),
+    path("personal/passkeys/", passkeys.passkey_list, name="passkeys"),
+    path("personal/passkeys/add/", passkeys.passkey_add, name="passkey-add"),
+    path("personal/passkeys/add/codes/", passkeys.passkey_codes, name="passkey-codes"),
+    path("personal/passkeys/<int:pk>/rename/", passkeys.passkey_rename, name="passkey-rename"),
+    path("personal/passkeys/<int:pk>/remove/", passkeys.passkey_remove, name="passkey-remove"),
     path("security/", views.security_page, name="security"),
     path("security/requirement/", views.requirement_confirm, name="requirement-confirm"),
 ]

@@ -4,6 +4,8 @@ Each factor's own pages are in its package: security.totp.views, security.recove
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,19 +17,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import stages
 from accounts.decorators import account_admin_required
-from accounts.models import User
 from accounts.presence import presence_proved
 from security.decorators import recent_auth_required
 from security.events import Audit
 from security.forms import ReauthForm
 from security.models import SecurityEvent
+from security.passkeys.services import has_passkey, passkeys_of
 from security.policy import (
     Method,
+    members_without_accepted_factor,
     method_of,
+    requirement_accepts,
     requirement_applies,
     requirement_set,
-    with_second_factor,
 )
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import requested_next
@@ -51,6 +55,7 @@ def personal(request: HttpRequest) -> HttpResponse:
     context = {
         "method": method_of(user),
         "Method": Method,
+        "passkeys": passkeys_of(user),
         "required": requirement_applies(user),
         "events": events,
     }
@@ -88,29 +93,55 @@ def reauth(request: HttpRequest) -> HttpResponse:
 def security_page(request: HttpRequest) -> HttpResponse:
     admin = request.user
     account = admin.account
-    has_app = active_device(admin) is not None
     if request.method == "POST":
         choice = request.POST.getlist("require")
-        if choice not in (["on"], ["off"]):
+        accept = request.POST.getlist("accept")
+        if choice not in (["on"], ["off"]) or accept not in ([], *ACCEPT_CHOICES):
             # Only the page's own buttons: a mangled value must not turn the requirement off.
             context = {**_REQUIRE_UNREADABLE, "layout": "layouts/manage.html"}
             return render(request, "error.html", context, status=400)
         required = choice == ["on"]
+        accept_passkeys = accept == ["app_or_passkey"] if accept else None
         if requirement_set(
-            audit=Audit.of(request), account=account, admin=admin, required=required
+            audit=Audit.of(request),
+            account=account,
+            admin=admin,
+            required=required,
+            accept_passkeys=accept_passkeys,
         ):
-            text = (
-                _("Every team member now needs an authenticator app.")
+            messages.success(
+                request,
+                _requirement_text(account)
                 if required
-                else _("Team members may sign in with an email link again.")
+                else _("Team members may sign in with an email link again."),
             )
-            messages.success(request, text)
             return redirect("security:security")
-        messages.error(request, _("Set up an authenticator app on your own account first."))
+        messages.error(request, _own_factor_first(accept_passkeys))
     events = SecurityEvent.objects.filter(account=account).select_related(None)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"account": account, "has_app": has_app, "page": page}
+    context = {
+        "account": account,
+        "has_app": active_device(admin) is not None,
+        "has_passkey": has_passkey(admin),
+        "page": page,
+    }
     return render(request, "security/security.html", context)
+
+
+# What the requirement accepts, as the Security page's choice posts it.
+ACCEPT_CHOICES = (["app"], ["app_or_passkey"])
+
+
+def _requirement_text(account) -> str:
+    if account.accept_passkeys:
+        return _("Every team member now needs an authenticator app or a passkey.")
+    return _("Every team member now needs an authenticator app.")
+
+
+def _own_factor_first(accept_passkeys: bool | None) -> str:
+    if accept_passkeys:
+        return _("Set up an authenticator app or a passkey on your own account first.")
+    return _("Set up an authenticator app on your own account first.")
 
 
 @require_GET
@@ -119,22 +150,29 @@ def security_page(request: HttpRequest) -> HttpResponse:
 @account_admin_required
 @recent_auth_required  # asked here, before the question, rather than after its answer
 def requirement_confirm(request: HttpRequest) -> HttpResponse:
-    """Ask before turning the requirement on (it sends the whole team through set-up) or off.
-    The page's button posts to the Security page, which makes the change."""
+    """Ask before turning the requirement on (it sends the whole team through set-up), off,
+    or changing what it accepts. The page's button posts to the Security page."""
     account = request.user.account
     choice = request.GET.get("require")
+    accept = request.GET.get("accept", requirement_accepts(account))
     turning_on = choice == "on"
-    if choice not in ("on", "off") or turning_on == account.require_totp:
-        return redirect("security:security")
-    if turning_on and active_device(request.user) is None:
-        messages.error(request, _("Set up an authenticator app on your own account first."))
-        return redirect("security:security")
-    members = with_second_factor(
-        account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
+    accept_passkeys = accept == "app_or_passkey"
+    unchanged = turning_on == account.require_totp and (
+        not turning_on or accept_passkeys == account.accept_passkeys
     )
+    if choice not in ("on", "off") or [accept] not in ACCEPT_CHOICES or unchanged:
+        return redirect("security:security")
+    proposed = copy.copy(account)
+    proposed.require_totp, proposed.accept_passkeys = True, accept_passkeys
+    if turning_on and not stages.meets_requirement(request.user, account=proposed):
+        messages.error(request, _own_factor_first(accept_passkeys))
+        return redirect("security:security")
     context = {
         "turning_on": turning_on,
-        "without_app": members.filter(has_app=False).count(),
+        "changing": turning_on and account.require_totp,
+        "accept": accept,
+        "accept_passkeys": accept_passkeys,
+        "without_app": members_without_accepted_factor(account, accept_passkeys=accept_passkeys),
         "nav": "security",
     }
     return render(request, "security/requirement_confirm.html", context)

@@ -141,7 +141,9 @@ ALLOWED_HOSTS = env_list(
 
 # The canonical address of this site. Every emailed link is built from it, never from the
 # request's Host header (a forged Host must not steer a sign-in link to an attacker).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# localhost, not 127.0.0.1: WebAuthn refuses an IP address as the relying party id, and
+# browsers treat http://localhost as a secure context, so passkeys work on a fresh clone.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 _site = urlsplit(SITE_URL)
 if _site.scheme not in ("http", "https") or not _site.netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s) address; got {SITE_URL!r}")
@@ -158,6 +160,7 @@ INSTALLED_APPS = [
     "accounts",
     "accounts.sso",
     "security",
+    "security.passkeys",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import stages
 from accounts.models import User
 from accounts.services import user_sessions_end
 from accounts.stages import StepMember
@@ -18,11 +19,13 @@ from security import encryption, lockout
 from security.events import Audit, Kind, event_build, event_record
 from security.lockout import Verification
 from security.models import TOTPDevice
-from security.policy import active_apps, requirement_applies
+from security.policy import active_apps, removal_allowed
 from security.recovery_codes import codes as recovery_codes
 from security.recovery_codes import services as recovery_code_services
 from security.totp import codes
 from twofactor_site.mail import email_send
+
+CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py registers it)
 
 # --- Reading -------------------------------------------------------------------------------
 
@@ -188,13 +191,15 @@ def reauth_code_check(*, user: User, raw: str) -> bool:
 
 
 def totp_device_remove(*, audit: Audit, user: User) -> bool:
-    """Back to the email link, and every other session of the member ends (the caller
-    re-attaches its own). Refused while the member's account requires the app."""
-    if requirement_applies(user):
+    """Back to the member's other factor (a passkey) or the email link, and every other
+    session of the member ends (the caller re-attaches its own). Their recovery codes go
+    with their last factor. Refused while the team's requirement needs the app."""
+    if not removal_allowed(user, step_key=CODE_STEP):
         return False
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        recovery_code_services.recovery_codes_delete(user=user)
+        if stages.steps_of(user) == [stages.EMAIL_LINK]:
+            recovery_code_services.recovery_codes_delete(user=user)
         user_sessions_end(user=user)
     event_record(kind=Kind.TOTP_REMOVED, audit=audit, user=user)
     email_send(to=[user.email], name="factor-removed", context={"user": user})

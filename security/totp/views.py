@@ -26,12 +26,12 @@ from security.decorators import (
 from security.events import Audit
 from security.forms import SecondFactorCodeForm
 from security.lockout import lock_of
-from security.policy import requirement_applies
+from security.policy import removal_allowed, requirement_applies
 from security.recovery_codes.services import recovery_codes_remaining
 from security.totp import codes, services
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
 
-CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py registers it)
+CODE_STEP = services.CODE_STEP  # the key of this step in accounts.stages (security/apps.py)
 
 # --- Enrollment: recovery codes (security.recovery_codes.views), then the app, then success --
 
@@ -60,7 +60,8 @@ def enroll(request: HttpRequest) -> HttpResponse:
         services.totp_enrollment_start(user=user)
         presence_carry(request, flow=TOTP_ENROLLMENT_FLOW)
         return redirect("security:enroll-codes")
-    context = {"required": requirement_applies(user)}
+    required = requirement_applies(user)
+    context = {"required": required, "passkeys_accepted": required and user.account.accept_passkeys}
     return render(request, "security/enroll_start.html", context)
 
 
@@ -114,7 +115,7 @@ def enroll_done(request: HttpRequest) -> HttpResponse:
 def manage(request: HttpRequest) -> HttpResponse:
     context = {
         "remaining": recovery_codes_remaining(user=request.user),
-        "required": requirement_applies(request.user),
+        "required": not removal_allowed(request.user, step_key=CODE_STEP),
     }
     return render(request, "security/manage.html", context)
 
@@ -125,19 +126,21 @@ def manage(request: HttpRequest) -> HttpResponse:
 @active_app_required
 @recent_auth_required
 def totp_remove(request: HttpRequest) -> HttpResponse:
-    required = requirement_applies(request.user)
+    required = not removal_allowed(request.user, step_key=CODE_STEP)
     if request.method == "POST":
         if services.totp_device_remove(audit=Audit.of(request), user=request.user):
             session_reattach(request)  # this session goes on; the others ended
-            messages.success(
-                request, _("Authenticator app removed. You'll sign in with an email link.")
-            )
+            text = _("Authenticator app removed.")
+            if stages.steps_of(request.user) == [stages.EMAIL_LINK]:
+                text += " " + _("You'll sign in with an email link.")
+            messages.success(request, text)
             return redirect("security:personal")
         messages.error(
             request, _("Your team requires an authenticator app, so it can't be removed.")
         )
         return render(request, "security/totp_remove.html", {"required": True}, status=403)
-    return render(request, "security/totp_remove.html", {"required": required})
+    context = {"required": required, "keeps_passkey": len(stages.steps_of(request.user)) > 1}
+    return render(request, "security/totp_remove.html", context)
 
 
 # --- The sign-in step: a code from the app, or a recovery code -------------------------------

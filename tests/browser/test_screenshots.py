@@ -286,6 +286,19 @@ def test_sso_pages(viewport, camera, settings, new_context, provider, account_ad
     camera(page, "sso-refused")
 
 
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_passkey_pages(viewport, camera, new_context, member):
+    """The key step of a sign-in and the list of keys (a key made by the tests' software
+    authenticator: rendering the pages needs no browser authenticator)."""
+    from tests.passkeys.conftest import add_passkey
+
+    add_passkey(member, name="Work laptop")
+    page = new_context(VIEWPORTS[viewport]).new_page()
+    password_step(page, member.email, PASSWORD)
+    page.wait_for_url("**/login/passkey/")
+    camera(page, "passkey-step")
+
+
 def test_pages_fit_at_200_percent_zoom(new_context, account_admin, member):
     """A 1280 px screen at 200% zoom lays out like a 640 px one: nothing scrolls sideways."""
     camera = Camera(None, "zoom", 640)

@@ -29,9 +29,10 @@ def test_admin_requires_app_and_member_is_walked_through_enrollment(
     enable = admin.get_by_role("button", name="Enable")
     expect(enable).to_be_disabled()
     expect(enable).to_have_accessible_description(
-        "To turn this on, first set up an authenticator app on your own account. Set it up now"
+        "To turn this on, first set up an authenticator app or a passkey on your own account. "
+        "Set up an app · Add a passkey"
     )
-    admin.get_by_role("link", name="Set it up now").click()
+    admin.get_by_role("link", name="Set up an app").click()
     enroll_in_browser(admin, from_url="")
 
     admin.goto("/settings/security/")

@@ -14,10 +14,11 @@ def test_security_page_enable_disabled_until_admin_has_app(admin_client):
     response = admin_client.get(SECURITY)
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
-    assert "Require two-factor authentication via authenticator app for all team members" in html
+    assert "Require two-factor authentication for all team members" in html
     assert 'disabled aria-describedby="require-why"' in html
-    assert "first set up an authenticator app on your own account" in html
+    assert "first set up an authenticator app or a passkey on your own account" in html
     assert reverse("security:enroll") in html
+    assert reverse("security:passkey-add") in html
 
 
 def test_security_page_enable_refused_without_own_app(admin_client, account):

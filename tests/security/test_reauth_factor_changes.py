@@ -136,6 +136,7 @@ NOT_A_CHANGE = {
     "security:reauth",  # the confirm page itself
     "security:manage",  # overview of the app
     "security:enroll-done",  # says it worked
+    "security:passkeys",  # the list of keys; each change on it is a guarded page
 }
 
 

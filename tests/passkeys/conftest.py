@@ -1,0 +1,65 @@
+"""Fixtures of the passkey tests: members with keys made by the software authenticator."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import HASH_SESSION_KEY
+from django.core import mail
+from django.urls import reverse
+
+from security.passkeys import services
+from tests.conftest import AUDIT, password_step
+from tests.passkeys.authenticator import SoftKey, options_in
+
+BINDING = services.binding_of("registered-by-the-tests")
+
+
+def add_passkey(
+    user, *, name: str = "YubiKey", key: SoftKey | None = None, counter: int = 1, client=None
+) -> SoftKey:
+    """Register a software key for ``user`` through the services, recovery codes first as
+    the pages do. A factor change ends the user's sessions; ``client``'s goes on, as the
+    settings page keeps its own."""
+    from django.conf import settings
+
+    key = key or SoftKey(origin=settings.SITE_URL, counter=counter)
+    if services.recovery_codes_needed(user=user):
+        services.recovery_codes_prepare(user=user)
+    options = services.passkey_registration_begin(user=user, binding=BINDING)
+    services.passkey_register(audit=AUDIT, user=user, binding=BINDING, name=name, answer=key.register(options))
+    user.refresh_from_db()
+    if client is not None:
+        session = client.session
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+    mail.outbox.clear()
+    return key
+
+
+@pytest.fixture
+def member_with_passkey(member):
+    member.passkey = add_passkey(member)
+    return member
+
+
+@pytest.fixture
+def passkey_client(client, member_with_passkey):
+    """A browser that gave the right password and now waits at the passkey step."""
+    response = password_step(client, member_with_passkey.email)
+    assert response.url == reverse("accounts:login-passkey")
+    return client
+
+
+def step_options(client) -> dict:
+    return options_in(client.get(reverse("accounts:login-passkey")))
+
+
+def answer_post(client, answer: str = "", error: str = ""):
+    return client.post(reverse("accounts:login-passkey"), {"answer": answer, "error": error})
+
+
+def page_text(response) -> str:
+    """The page as a person reads it (entities such as &#x27; unescaped)."""
+    import html
+
+    return html.unescape(response.content.decode())
