@@ -163,7 +163,7 @@ def answer_parse(answer: str) -> dict:
         raise Refused("malformed")
     try:
         data = json.loads(answer)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
         raise Refused("malformed") from None
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise Refused("malformed")
@@ -176,7 +176,7 @@ def answer_challenge(data: dict) -> bytes:
     try:
         client_data = json.loads(b64url_decode(data["response"]["clientDataJSON"]))
         return b64url_decode(client_data["challenge"])
-    except (KeyError, TypeError, ValueError, binascii.Error):
+    except (KeyError, TypeError, ValueError, RecursionError, binascii.Error):
         raise Refused("malformed") from None
 
 
@@ -197,7 +197,8 @@ def registration_verify(*, rp: RelyingParty, challenge: bytes, data: dict) -> Ne
         )
     except (WebAuthnException, KeyError, TypeError, ValueError) as error:
         raise Refused(f"registration: {str(error)[:200]}") from None
-    transports = data["response"].get("transports") or []
+    transports = data["response"].get("transports")
+    transports = transports if isinstance(transports, list) else []
     return NewCredential(
         credential_id=b64url_encode(verified.credential_id),
         public_key=verified.credential_public_key,

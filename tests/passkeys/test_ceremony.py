@@ -131,3 +131,15 @@ def test_options_ask_for_no_attestation_and_exclude_known_keys():
     assert get["allowCredentials"] == [
         {"id": VECTORS["registration"]["id"], "type": "public-key", "transports": ["internal"]}
     ]
+
+
+@pytest.mark.parametrize("depth_in", ["answer", "clientDataJSON"])
+def test_deeply_nested_json_is_refused_not_a_crash(depth_in):
+    nested = "[" * 5000 + "]" * 5000  # within ANSWER_MAX_CHARS, past json's depth
+    if depth_in == "answer":
+        answer = nested
+    else:
+        client_data = ceremony.b64url_encode(nested.encode())
+        answer = json.dumps({"response": {"clientDataJSON": client_data}})
+    with pytest.raises(ceremony.Refused):
+        ceremony.answer_challenge(ceremony.answer_parse(answer))
