@@ -1,6 +1,7 @@
 from django.urls import path
 
 from security import views
+from security.export import views as export
 from security.passkeys import views as passkeys
 from security.recovery_codes import views as recovery_codes
 from security.totp import views as totp
@@ -49,4 +50,5 @@ urlpatterns = [
     path("personal/passkeys/<int:pk>/remove/", passkeys.passkey_remove, name="passkey-remove"),
     path("security/", views.security_page, name="security"),
     path("security/requirement/", views.requirement_confirm, name="requirement-confirm"),
+    path("security/export/", export.security_log_export, name="security-export"),
 ]

@@ -368,6 +368,9 @@ RATELIMIT_REAUTH_USER = env_str("RATELIMIT_REAUTH_USER", "10/10m")
 RATELIMIT_SSO_IP = env_str("RATELIMIT_SSO_IP", "30/10m")
 # Invitations an admin may send.
 RATELIMIT_INVITE_USER = env_str("RATELIMIT_INVITE_USER", "30/h")
+# Security log exports per Account Admin: enough to fix a filter and try again, not enough
+# to pull the whole team's log over and over with a stolen session.
+RATELIMIT_SECURITY_EXPORT = env_str("RATELIMIT_SECURITY_EXPORT", "20/h")
 
 # Addresses of reverse proxies whose X-Forwarded-For we believe (IPs or CIDR ranges).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
