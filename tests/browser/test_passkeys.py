@@ -14,27 +14,9 @@ from accounts.models import Account
 from security.passkeys.models import Passkey
 from tests.browser.conftest import heading, password_step, sign_in_with_link, sign_out
 from tests.conftest import PASSWORD
+from tests.passkeys.authenticator import chromium_authenticator as authenticator
 
 pytestmark = pytest.mark.browser
-
-
-def authenticator(page) -> tuple:
-    """A virtual authenticator for ``page`` (a platform passkey that verifies its user)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return cdp, added["authenticatorId"]
 
 
 def credential_ids(cdp, authenticator_id) -> list[str]:

@@ -1,7 +1,8 @@
 """A software authenticator for the tests: answers the options a page gives with what a
 browser would post (``none`` attestation, ES256), for any challenge, origin and counter. The
 recorded vectors (vectors.json) prove our checks against a real authenticator's bytes; this
-one lets the page tests run the whole flow without a browser."""
+one lets the page tests run the whole flow without a browser. ``chromium_authenticator`` gives
+a Playwright page Chromium's own virtual one, for the browser tests and the recording."""
 
 from __future__ import annotations
 
@@ -34,7 +35,13 @@ class SoftKey:
     def _cose(self) -> bytes:
         numbers = self.private.public_key().public_numbers()
         return cbor2.dumps(
-            {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+            {
+                1: 2,
+                3: -7,
+                -1: 1,
+                -2: numbers.x.to_bytes(32, "big"),
+                -3: numbers.y.to_bytes(32, "big"),
+            }
         )
 
     def _client_data(self, kind: str, challenge: str, origin: str | None) -> bytes:
@@ -46,7 +53,9 @@ class SoftKey:
             self.counter += 1
         return self.counter
 
-    def register(self, options: dict, *, origin: str | None = None, rp_id: str | None = None) -> str:
+    def register(
+        self, options: dict, *, origin: str | None = None, rp_id: str | None = None
+    ) -> str:
         """The answer to navigator.credentials.create(options), as passkeys.js posts it."""
         rp_hash = hashlib.sha256((rp_id or options["rp"]["id"]).encode()).digest()
         auth_data = (
@@ -60,22 +69,19 @@ class SoftKey:
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
-        return json.dumps(
-            {
-                "id": self.id,
-                "rawId": self.id,
-                "type": "public-key",
-                "clientExtensionResults": {},
-                "response": {
-                    "clientDataJSON": b64url_encode(client_data),
-                    "attestationObject": b64url_encode(attestation),
-                    "transports": ["usb"],
-                },
-            }
+        return self._answer(
+            clientDataJSON=b64url_encode(client_data),
+            attestationObject=b64url_encode(attestation),
+            transports=["usb"],
         )
 
     def assert_(
-        self, options: dict, *, origin: str | None = None, rp_id: str | None = None, count: int | None = None
+        self,
+        options: dict,
+        *,
+        origin: str | None = None,
+        rp_id: str | None = None,
+        count: int | None = None,
     ) -> str:
         """The answer to navigator.credentials.get(options). ``count`` forces the counter
         (a clone's, behind the real key's)."""
@@ -85,19 +91,16 @@ class SoftKey:
         client_data = self._client_data("webauthn.get", options["challenge"], origin)
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.private.sign(signed, ec.ECDSA(hashes.SHA256()))
-        return json.dumps(
-            {
-                "id": self.id,
-                "rawId": self.id,
-                "type": "public-key",
-                "clientExtensionResults": {},
-                "response": {
-                    "clientDataJSON": b64url_encode(client_data),
-                    "authenticatorData": b64url_encode(auth_data),
-                    "signature": b64url_encode(signature),
-                },
-            }
+        return self._answer(
+            clientDataJSON=b64url_encode(client_data),
+            authenticatorData=b64url_encode(auth_data),
+            signature=b64url_encode(signature),
         )
+
+    def _answer(self, **response) -> str:
+        """A PublicKeyCredential as passkeys.js serialises it."""
+        credential = {"id": self.id, "rawId": self.id, "type": "public-key"}
+        return json.dumps({**credential, "clientExtensionResults": {}, "response": response})
 
 
 def options_in(response) -> dict:
@@ -109,3 +112,23 @@ def options_in(response) -> dict:
 
 
 __all__ = ["SoftKey", "options_in", "b64url_decode"]
+
+
+def chromium_authenticator(page) -> tuple:
+    """Chromium's virtual authenticator for ``page`` (CDP WebAuthn: ctap2, internal transport,
+    a platform passkey that verifies its user): its CDP session and authenticator id."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]

@@ -2,7 +2,7 @@
 internal, resident key, user verified), with fixed challenges, at http://localhost:8000 (a
 page Playwright serves itself: no server runs). Run once, by hand:
 
-    .venv/bin/python tests/passkeys/record_vectors.py tests/passkeys/vectors.json
+    .venv/bin/python -m tests.passkeys.record_vectors tests/passkeys/vectors.json
 
 test_ceremony.py checks our ceremonies against what it wrote. Not a test module."""
 
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+from tests.passkeys.authenticator import chromium_authenticator
 
 REG_CHALLENGE = "cmVnaXN0cmF0aW9uLWNoYWxsZW5nZS0wMTIzNDU2Nzg5YWJj"  # fixed
 GET_CHALLENGE = "YXNzZXJ0aW9uLWNoYWxsZW5nZS0wMTIzNDU2Nzg5YWJjZGVm"
@@ -43,20 +45,7 @@ with sync_playwright() as p:
         "http://localhost:8000/**",
         lambda route: route.fulfill(status=200, content_type="text/html", body=PAGE),
     )
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
+    chromium_authenticator(page)
     page.goto("http://localhost:8000/")
     out = page.evaluate(JS, [REG_CHALLENGE, GET_CHALLENGE])
     browser.close()
