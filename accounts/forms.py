@@ -7,7 +7,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User, normalize_email
+from accounts.models import TRUST_DAYS_MAX, User, normalize_email
 from twofactor_site.text import refuse_control_characters
 
 
@@ -103,3 +103,14 @@ class InvitationPasswordForm(auth_forms.SetPasswordForm):
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password1")
         return forms.Form.clean(self)
+
+
+class TrustSettingsForm(forms.Form):
+    """The Security page's trusted-browser option: offered or not, and for how many days."""
+
+    offer = forms.BooleanField(
+        label=_("Let members trust a browser at the second step"), required=False
+    )
+    days = forms.IntegerField(
+        label=_("Days a browser stays trusted"), min_value=1, max_value=TRUST_DAYS_MAX
+    )

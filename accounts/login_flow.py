@@ -30,6 +30,7 @@ from accounts.known_browsers import browser_is_known, browser_remember
 from accounts.models import User
 from accounts.presence import signed_in_now
 from accounts.sign_in_notices import sign_in_notices
+from accounts.trusted_browsers import trusted_browser_add
 from security.events import Audit, Kind, event_build, events_save
 from security.models import SecurityEvent
 from twofactor_site.net import safe_next
@@ -47,6 +48,10 @@ class PendingLogin:
     # The user's session auth hash when the password was checked: it covers the password and
     # the security stamp, so a password reset or a factor change since then voids this login.
     auth_hash: str
+    # For how many days this browser may be trusted at the second step (0: not offered), as
+    # the team and the member's factors allowed at the password step; checked again before a
+    # trust is made (accounts.stages.trust_days_for).
+    trust_days: int = 0
 
     def is_expired(self, now: float | None = None) -> bool:
         now = timezone.now().timestamp() if now is None else now
@@ -60,7 +65,7 @@ class PendingLogin:
 
 
 def pending_login_start(
-    request: HttpRequest, *, user: User, stage: str, next_url: str
+    request: HttpRequest, *, user: User, stage: str, next_url: str, trust_days: int = 0
 ) -> PendingLogin:
     """Begin the second step for ``user`` in this browser. Rotates the session key, so a
     session id planted before the password was entered is worthless."""
@@ -72,6 +77,7 @@ def pending_login_start(
         started=timezone.now().timestamp(),
         next_url=safe_next(request, next_url),
         auth_hash=user.get_session_auth_hash(),
+        trust_days=trust_days,
     )
     request.session[PENDING_LOGIN_SESSION_KEY] = asdict(pending)
     return pending
@@ -88,10 +94,12 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
 
 
 def active_member_load(user_id: int, users: QuerySet[User] | None = None) -> User | None:
-    """The member if still active: one lookup by primary key (in ``users`` when a step's
-    loader added to it), or None."""
+    """The member if still active, with their team (what a completed sign-in tells them
+    names it): one lookup by primary key (in ``users`` when a step's loader added to it), or
+    None."""
+    users = users if users is not None else User.objects.select_related("account")
     try:
-        return (users if users is not None else User.objects).get(pk=user_id, is_active=True)
+        return users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:
         return None
 
@@ -124,24 +132,38 @@ def pending_login_void(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
+# The sign-in method of a browser the member trusted: no second step was taken.
+TRUSTED_BROWSER_METHOD = "trusted_browser"
+
+
 def pending_login_complete(
-    request: HttpRequest, *, user: User, method: str, events: tuple[SecurityEvent, ...] = ()
+    request: HttpRequest,
+    *,
+    user: User,
+    method: str,
+    events: tuple[SecurityEvent, ...] = (),
+    trust_days: int = 0,
 ) -> HttpResponse:
     """Sign ``user`` in after the second step: rotates the session key again, records the
-    sign-in (with ``events`` the second step produced, in one INSERT), and redirects to the
-    pending login's ``next`` if it is still safe."""
+    sign-in (with ``events`` the second step produced, in one INSERT), trusts this browser for
+    ``trust_days`` when not 0, and redirects to the pending login's ``next`` if it is still
+    safe. With ``method`` TRUSTED_BROWSER_METHOD no second step was taken: a run of wrong
+    codes goes on counting (accounts.signals)."""
     pending = pending_login_get(request)
     next_url = safe_next(request, pending.next_url if pending else "")
     pending_login_clear(request)
     known, last_login = browser_is_known(request, user), user.last_login
+    user.second_step_skipped = method == TRUSTED_BROWSER_METHOD
     auth.login(request, user, backend="accounts.backends.EmailBackend")  # cycles the key
     signed_in_now(request)
     signed_in = event_build(
         kind=Kind.SIGN_IN, audit=Audit.of(request), user=user, actor=user, method=method
     )
     notices = sign_in_notices(request, user=user, known_browser=known, last_login=last_login)
-    events_save(*events, signed_in, *notices)
     response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    if trust_days:
+        events = (*events, trusted_browser_add(request, response, user=user, days=trust_days))
+    events_save(*events, signed_in, *notices)
     browser_remember(request, response, user=user)
     return response
 

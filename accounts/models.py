@@ -7,12 +7,17 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from twofactor_site.text import refuse_control_characters
+
+# The longest a browser may stay trusted (a team may choose fewer days): a month, as GitHub and
+# Google Workspace offer, so a stolen laptop's trust ends on its own soon enough.
+TRUST_DAYS_MAX = 30
 
 
 class Account(models.Model):
@@ -32,6 +37,17 @@ class Account(models.Model):
         _("requirement accepts passkeys"),
         default=False,
         help_text=_("A passkey or security key meets the requirement as well as the app."),
+    )
+    # "Trust this browser" at the second step: whether the team offers it, and for how long.
+    trust_browsers = models.BooleanField(
+        _("offer trusted browsers"),
+        default=True,
+        help_text=_("Members may skip the second step in a browser they trusted."),
+    )
+    trust_days = models.PositiveSmallIntegerField(
+        _("days a browser stays trusted"),
+        default=TRUST_DAYS_MAX,
+        validators=[MinValueValidator(1), MaxValueValidator(TRUST_DAYS_MAX)],
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -174,3 +190,25 @@ class SignInLink(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in link for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TrustedBrowser(models.Model):
+    """A browser a member chose to trust at their second step: it skips that step at their
+    next sign-ins (the password is still asked) until it expires or the trust is ended. The
+    browser holds a random token in a cookie; only its SHA-256 digest is stored here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trusted_browsers"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100, blank=True)  # "Firefox on Windows"
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)  # where it was last used
+
+    class Meta:
+        ordering = ["-last_used_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"trusted browser {self.pk} of {self.user_id}"

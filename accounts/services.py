@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts import tokens
 from accounts.models import Account, User, new_security_stamp, normalize_email
 from accounts.sign_in_links import sign_in_links_retire
+from accounts.trusted_browsers import trusted_browsers_end
 from security.events import Audit, Kind, event_record
 from security.models import SecurityEvent
 from twofactor_site.mail import email_send
@@ -20,7 +21,8 @@ from twofactor_site.text import refuse_control_characters
 
 def user_sessions_end(*, user: User) -> None:
     """End every session and pending login of ``user`` at its next request (the security stamp
-    is part of each one's auth hash) and retire their unused sign-in links. The caller
+    is part of each one's auth hash), retire their unused sign-in links and end every trusted
+    browser of theirs (a new password or factor is trusted by no browser yet). The caller
     re-attaches the current session if it should survive (accounts.presence.session_reattach).
 
     The stamp is swapped from the one ``user`` was loaded with by one conditional UPDATE: if a
@@ -38,6 +40,7 @@ def user_sessions_end(*, user: User) -> None:
     # Pending logins die with the stamp (their auth hash no longer matches); their emailed
     # links go too, so nothing sent before the change still works.
     sign_in_links_retire(user=user)
+    trusted_browsers_end(user=user)
 
 
 @transaction.atomic

@@ -14,8 +14,13 @@ from accounts.models import User
 
 def sign_in_recorded(sender, request, user: User, **kwargs) -> None:
     """last_login, and the end of any run of wrong codes: a completed sign-in proves the
-    second factor, so consecutive failures start again from zero."""
+    second factor, so consecutive failures start again from zero. A sign-in through a trusted
+    browser proved none: the run and its lock stay (security.lockout)."""
     now = timezone.now()
+    if getattr(user, "second_step_skipped", False):
+        User.objects.filter(pk=user.pk).update(last_login=now)
+        user.last_login = now
+        return
     User.objects.filter(pk=user.pk).update(
         last_login=now, failed_code_count=0, code_locked_until=None
     )

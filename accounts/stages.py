@@ -290,8 +290,39 @@ def step_required(key: str):
 
 
 def step_passed(
-    request: HttpRequest, *, user: User, method: str, events: tuple[SecurityEvent, ...] = ()
+    request: HttpRequest,
+    *,
+    user: User,
+    method: str,
+    events: tuple[SecurityEvent, ...] = (),
+    trust: bool = False,
 ) -> HttpResponse:
     """The member passed their second step by ``method``: sign them in (recording ``events``
-    with the sign-in) and go where the login was headed."""
-    return login_flow.pending_login_complete(request, user=user, method=method, events=events)
+    with the sign-in) and go where the login was headed. ``trust``: the member ticked "Trust
+    this browser" (``trust_requested``); it is honoured only if the team offers it to them
+    now (their account as this request loaded it, with the member)."""
+    days = trust_days_for(user, account=user.account) if trust and user.account_id else 0
+    return login_flow.pending_login_complete(
+        request, user=user, method=method, events=events, trust_days=days
+    )
+
+
+# --- Trusted browsers (accounts.trusted_browsers) --------------------------------------------
+
+
+def trust_days_for(user: User, *, account: Account | None) -> int:
+    """For how many days ``user`` may trust a browser at their second step: 0 when it is not
+    offered (an SSO member, a team that turned it off, a member who must first set up a
+    factor the requirement accepts: a trust never skips that)."""
+    if user.is_sso or account is None or not account.trust_browsers:
+        return 0
+    if account.require_totp and not meets_requirement(user, account=account):
+        return 0
+    return account.trust_days
+
+
+def trust_requested(request: HttpRequest) -> bool:
+    """The second step's form asked to trust this browser, and this login offered it. Only
+    the step views ask: nothing else (an invitation, SSO) can make a trust."""
+    pending = login_flow.pending_login_get(request)
+    return pending is not None and pending.trust_days > 0 and request.POST.get("trust") == "on"

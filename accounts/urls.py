@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import password_views, stages, team_views, views
+from accounts import password_views, stages, team_views, trust_views, views
 
 app_name = "accounts"
 
@@ -34,6 +34,17 @@ urlpatterns = [
     path(
         "settings/team/<int:member_id>/remove/", team_views.member_remove_view, name="member-remove"
     ),
+    path(
+        "settings/team/<int:member_id>/end-trust/",
+        trust_views.member_trust_end_view,
+        name="member-trust-end",
+    ),
+    path(
+        "settings/trusted-browsers/<int:browser_id>/stop/",
+        trust_views.trusted_browser_stop_view,
+        name="trusted-browser-stop",
+    ),
+    path("settings/trusted-browsers/", trust_views.trust_settings, name="trust-settings"),
     path("invite/<uidb64>/<token>/", team_views.InviteAcceptView.as_view(), name="invite-accept"),
     path("invite/done/", team_views.InviteDoneView.as_view(), name="invite-done"),
     # Each second step's own pages, as its factor registered them (accounts.stages).

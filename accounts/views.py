@@ -17,6 +17,7 @@ from accounts import stages, tokens
 from accounts.forms import LoginForm
 from accounts.known_browsers import attempt_from_known_browser, login_attempt_key
 from accounts.login_flow import (
+    TRUSTED_BROWSER_METHOD,
     PendingLogin,
     pending_login_clear,
     pending_login_complete,
@@ -37,6 +38,8 @@ from accounts.sign_in_links import (
 )
 from accounts.sso import services as sso_services
 from accounts.sso.views import sso_redirect
+from accounts.trusted_browsers import cookie_present, trusted_browser_use
+from security import lockout
 from security.events import Audit, Kind, event_record
 from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
@@ -83,11 +86,25 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> HttpResponse:
+    trust_days = stages.trust_days_for(user, account=user.account)
+    if trust_days and _trusted_here(request, user=user):
+        pending_login_start(request, user=user, stage=TRUSTED_BROWSER_METHOD, next_url=next_url)
+        return pending_login_complete(request, user=user, method=TRUSTED_BROWSER_METHOD)
     step = stages.step_for(user)
-    pending = pending_login_start(request, user=user, stage=step.key, next_url=next_url)
+    pending = pending_login_start(
+        request, user=user, stage=step.key, next_url=next_url, trust_days=trust_days
+    )
     if step is stages.EMAIL_LINK:
         _link_send(request, user=user, pending=pending)
     return redirect(step.url_name)
+
+
+def _trusted_here(request: HttpRequest, *, user: User) -> bool:
+    """This browser holds a live trust of ``user`` and their second step is not locked: a
+    trust never opens a locked step (the member goes to it and sees the lock)."""
+    if not cookie_present(request) or lockout.is_locked(user):
+        return False
+    return trusted_browser_use(request, user=user, account=user.account)
 
 
 def _link_send(request: HttpRequest, *, user: User, pending: PendingLogin) -> bool:
@@ -193,14 +210,16 @@ def login_link(request: HttpRequest) -> HttpResponse:
             return pending_login_void(request)
         if sign_in_link_consume(token_digest=token_digest, pending=pending):
             request.session.pop(LINK_TOKEN_SESSION_KEY, None)
-            return pending_login_complete(request, user=user, method="email_link")
+            trust = stages.trust_requested(request)
+            return stages.step_passed(request, user=user, method="email_link", trust=trust)
         state = LinkState.USED
     if state == LinkState.OTHER_BROWSER and request.method == "GET":
         event_record(kind=Kind.LINK_OTHER_BROWSER, audit=Audit.of(request), user=check.link.user)
     status = {LinkState.VALID: 200, LinkState.OTHER_BROWSER: 403, LinkState.UNKNOWN: 404}.get(
         state, 410
     )
-    response = render(request, "accounts/login_link.html", {"state": state.value}, status=status)
+    context = {"state": state.value, "trust_days": pending.trust_days if pending else 0}
+    response = render(request, "accounts/login_link.html", context, status=status)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

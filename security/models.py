@@ -86,6 +86,14 @@ class SecurityEvent(models.Model):
             "sign_in_after_reset",
             _("New browser signed in after a password reset"),
         )
+        SIGN_IN_NEW_BROWSER = "sign_in_new_browser", _("New browser signed in")
+        TRUSTED_BROWSER_ADDED = "trusted_browser_added", _("Browser trusted")
+        TRUSTED_BROWSER_REMOVED = "trusted_browser_removed", _("Stopped trusting a browser")
+        TRUSTED_BROWSERS_ENDED = (
+            "trusted_browsers_ended",
+            _("Every trusted browser of a member ended"),
+        )
+        TRUST_SETTINGS_CHANGED = "trust_settings_changed", _("Trusted-browser setting changed")
         SIGN_OUT = "sign_out", _("Signed out")
         ADMIN_LOOKUP_REFUSED = "admin_lookup_refused", _("Admin filter refused")
         SSO_REFUSED = "sso_refused", _("Single sign-on refused")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import stages
 from accounts.models import Account, User
+from accounts.trusted_browsers import trusted_browsers_end_for_team
 from security.events import Audit, Kind, event_record
 from security.models import TOTPDevice
 from twofactor_site.mail import email_send
@@ -109,6 +110,10 @@ def requirement_set(
     if changed:
         kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
         detail = {"accepts": requirement_accepts(account)} if required else {}
+        if required:
+            # Every member proves the factor the requirement accepts again: no trust made
+            # before it skips that.
+            trusted_browsers_end_for_team(account=account)
         event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account, **detail)
         if required:
             _requirement_on_mail(account=account, admin=admin)

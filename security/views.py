@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import stages
 from accounts.decorators import account_admin_required
 from accounts.presence import presence_proved
+from accounts.trusted_browsers import trusted_browsers_of
 from security.decorators import recent_auth_required
 from security.events import Audit
 from security.forms import ReauthForm
@@ -53,6 +54,7 @@ def personal(request: HttpRequest) -> HttpResponse:
     user = request.user
     events = SecurityEvent.objects.filter(user=user)[:10]
     context = {
+        "trusted_browsers": [] if user.is_sso else trusted_browsers_of(request, user=user),
         "method": method_of(user),
         "Method": Method,
         "passkeys": passkeys_of(user),

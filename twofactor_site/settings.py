@@ -301,6 +301,9 @@ TWOFACTOR_REAUTH_MINUTES = env_int("TWOFACTOR_REAUTH_MINUTES", 10, minimum=1)
 # member: a year, below the 400 days browsers keep a cookie at most.
 TWOFACTOR_KNOWN_BROWSER_DAYS = env_int("TWOFACTOR_KNOWN_BROWSER_DAYS", 365, minimum=1)
 TWOFACTOR_KNOWN_BROWSER_COOKIE_NAME = "twofactor_known"
+# The random tokens of the browser's trusts (accounts/trusted_browsers.py); Secure as the
+# session cookie is (production), HttpOnly and SameSite=Lax.
+TWOFACTOR_TRUSTED_BROWSER_COOKIE_NAME = "twofactor_trusted"
 # Warn the member when this few recovery codes are left.
 TWOFACTOR_RECOVERY_CODES_LOW = 3
 # TOTP key encryption: comma-separated Fernet keys, newest first (old ones still decrypt).

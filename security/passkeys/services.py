@@ -202,7 +202,7 @@ def passkey_step_load(user_id: int, request: HttpRequest) -> PasskeyStepMember |
     """The passkey step's loader (registered in security/apps.py): the active member and
     their keys, in two queries."""
     try:
-        user = User.objects.get(pk=user_id, is_active=True)
+        user = User.objects.select_related("account").get(pk=user_id, is_active=True)
     except User.DoesNotExist:
         return None
     return PasskeyStepMember(user=user, passkeys=tuple(passkeys_of(user)))

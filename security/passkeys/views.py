@@ -221,7 +221,8 @@ def login_passkey(request: HttpRequest) -> HttpResponse:
                 answer=form.cleaned_data["answer"],
             )
             if result.ok:
-                return stages.step_passed(request, user=member.user, method="passkey")
+                trust = stages.trust_requested(request)
+                return stages.step_passed(request, user=member.user, method="passkey", trust=trust)
             lock = result.lock
             problem = _sign_in_refused_text(result.reason)
     lock = lock or lock_of(member.user)
@@ -235,6 +236,8 @@ def login_passkey(request: HttpRequest) -> HttpResponse:
         if lock.locked
         else services.passkey_sign_in_begin(member=member, binding=binding),
         "alternatives": _alternatives(member.user),
+        "trust_days": request.pending_login.trust_days,
+        "trust_ticked": request.POST.get("trust") == "on",
     }
     status = 429 if lock.locked else (400 if problem or form.errors else 200)
     return render(request, "passkeys/login.html", context, status=status)

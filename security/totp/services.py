@@ -110,7 +110,7 @@ def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
     raw = request.POST.get("code", "") if request.method == "POST" else None
     wants_device = raw is not None and codes.normalize_code(raw) is not None
     wants_count = raw is not None and not wants_device and recovery_codes.normalize(raw) is not None
-    users = User.objects.all()
+    users = User.objects.select_related("account")  # a sign-in's notice names the team
     if wants_device:
         users = users.select_related("totp_device")
     if wants_count:

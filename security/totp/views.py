@@ -162,7 +162,11 @@ def login_code(request: HttpRequest) -> HttpResponse:
             if result.method == "recovery_code":
                 _recovery_code_message(request, result.remaining_codes)
             return stages.step_passed(
-                request, user=member.user, method=result.method, events=result.events
+                request,
+                user=member.user,
+                method=result.method,
+                events=result.events,
+                trust=stages.trust_requested(request),
             )
         form.add_error("code", _("That code didn't work. Check your app and try again."))
         lock = result.lock
@@ -175,6 +179,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
         "locked": lock.locked,
         "locked_for_good": lock.for_good,
         "support_email": settings.SUPPORT_EMAIL,
+        "trust_days": request.pending_login.trust_days,
+        "trust_ticked": request.POST.get("trust") == "on",
     }
     status = 429 if lock.locked else (400 if form.errors else 200)
     return render(request, "accounts/login_code.html", context, status=status)
