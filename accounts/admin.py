@@ -228,7 +228,7 @@ class AccountAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_filter = ["require_totp"]
     search_fields = ["name", "members__email"]
     # The requirement is the Account Admins' decision, made on their Security page.
-    readonly_fields = ["require_totp", "created_at"]
+    readonly_fields = ["require_totp", "require_from", "grace_days", "created_at"]
     inlines = [MemberInline]
 
     def get_queryset(self, request):

@@ -49,6 +49,17 @@ class Account(models.Model):
         default=TRUST_DAYS_MAX,
         validators=[MinValueValidator(1), MaxValueValidator(TRUST_DAYS_MAX)],
     )
+    # When the requirement starts sending members to set-up (security.policy.member_deadline):
+    # a date ahead lets the team set up first, warned by a banner and reminder emails. Null
+    # while it is off, and for a requirement turned on before it could be scheduled (in force).
+    require_from = models.DateTimeField(_("requirement starts"), null=True, blank=True)
+    # Days a member added later has to set up, counted from when they joined: their own
+    # deadline is the later of require_from and that (at most two weeks: see policy).
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period for new members (days)"),
+        default=0,
+        validators=[MaxValueValidator(14)],
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

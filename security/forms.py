@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from security.policy import GRACE_DAYS_MAX, REQUIREMENT_FROM_MAX_DAYS
 from security.recovery_codes import codes as recovery_codes
 from security.totp import codes as totp
 
@@ -50,3 +55,82 @@ class ReauthForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )
+
+
+class RequirementScheduleForm(forms.Form):
+    """When the team requirement starts and how long members added later have to set up.
+    ``start`` left out keeps what is set (a change of what the requirement accepts)."""
+
+    NOW, FROM_DATE = "now", "date"
+
+    start = forms.ChoiceField(
+        label=_("Starts"),
+        choices=[(NOW, _("Now")), (FROM_DATE, _("From a date"))],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    from_date = forms.DateField(
+        label=_("From (UTC)"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    grace_days = forms.IntegerField(
+        label=_("Members added later get (days)"),
+        help_text=_("0 to 14 days from when they join to set up. 0: from their first sign-in."),
+        min_value=0,
+        max_value=GRACE_DAYS_MAX,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": _("Enter a whole number of days, 0 to 14."),
+            "min_value": _("Enter a whole number of days, 0 to 14."),
+            "max_value": _("Enter a whole number of days, 0 to 14."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        today = timezone.now().date()
+        latest = today + timedelta(days=REQUIREMENT_FROM_MAX_DAYS)
+        self.fields["from_date"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") != self.FROM_DATE:
+            return data
+        day = data.get("from_date")
+        today = timezone.now().date()
+        latest = today + timedelta(days=REQUIREMENT_FROM_MAX_DAYS)
+        if day is None:
+            if "from_date" not in self.errors:
+                self.add_error("from_date", _("Choose the date the requirement starts."))
+        elif day < today:
+            self.add_error("from_date", _("That date has passed: choose today or a later day."))
+        elif day > latest:
+            message = _("Choose a date at most 90 days ahead (%(latest)s or earlier).")
+            self.add_error("from_date", message % {"latest": latest.isoformat()})
+        return data
+
+    def starts_at(self) -> datetime | None:
+        """From when, for security.policy.requirement_set: the start of the chosen day
+        (UTC), now, or None to keep what is set. Only after ``is_valid``."""
+        start = self.cleaned_data.get("start")
+        if start == self.NOW:
+            return timezone.now()
+        if start == self.FROM_DATE:
+            return datetime.combine(
+                self.cleaned_data["from_date"], time.min, tzinfo=dt_timezone.utc
+            )
+        return None
+
+    def query(self) -> dict[str, str]:
+        """The valid choices as the confirmation page carries them to its button."""
+        data = self.cleaned_data
+        fields = {"start": data.get("start") or ""}
+        if data.get("start") == self.FROM_DATE:
+            fields["from_date"] = data["from_date"].isoformat()
+        if data.get("grace_days") is not None:
+            fields["grace_days"] = str(data["grace_days"])
+        return {name: value for name, value in fields.items() if value}

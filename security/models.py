@@ -136,3 +136,26 @@ class SecurityEvent(models.Model):
     def device(self) -> str:
         """The browser as a person names it ("Chrome on Linux"), from the stored user agent."""
         return device_name(self.user_agent)
+
+
+class RequirementReminder(models.Model):
+    """A reminder email sent (or being sent) to a member who has not set up the factor their
+    team's requirement will ask for: one row per member, deadline and reminder, so that
+    ``manage.py send_reminders`` sends each once however often, and however many at once, it
+    runs (the unique constraint decides which run sends)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The member's deadline the reminder was for: a new date (rescheduled) reminds again.
+    deadline = models.DateTimeField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "deadline", "days_before"], name="one_reminder_each"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder {self.days_before}d before {self.deadline:%Y-%m-%d} to {self.user_id}"

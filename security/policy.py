@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import stages
@@ -63,12 +66,73 @@ def requirement_applies(user: User, *, account: Account | None = None) -> bool:
     return Account.objects.filter(pk=user.account_id, require_totp=True).exists()
 
 
+def member_deadline(user: User, *, account: Account | None = None) -> datetime | None:
+    """When the team's requirement starts sending ``user`` to set-up: the later of the team's
+    date and the day they joined plus the team's grace period (a time already past while it
+    is in force). None when it does not bind them (off, no team, SSO). ``account`` as for
+    ``requirement_applies``."""
+    if user.account_id is None or user.is_sso:
+        return None
+    if account is None or account.pk != user.account_id:
+        account = Account.objects.get(pk=user.account_id)
+    if not account.require_totp:
+        return None
+    joined_plus_grace = user.date_joined + timedelta(days=account.grace_days)
+    if account.require_from is None:  # turned on before it could be scheduled
+        return joined_plus_grace
+    return max(account.require_from, joined_plus_grace)
+
+
+def setup_deadline(user: User, *, account: Account | None = None) -> datetime | None:
+    """``member_deadline`` for a member who has no factor the requirement accepts yet; None
+    for everyone else (``account`` as for ``requirement_applies``)."""
+    deadline = member_deadline(user, account=account)
+    if deadline is None or stages.meets_requirement(user, account=account):
+        return None
+    return deadline
+
+
 def must_enroll(user: User, *, account: Account | None = None) -> bool:
-    """A signed-in member whose account requires a factor it accepts, and who has none yet
-    (``account`` as for ``requirement_applies``)."""
-    return requirement_applies(user, account=account) and not stages.meets_requirement(
-        user, account=account
+    """A signed-in member whose account requires a factor it accepts, whose deadline has
+    come, and who has none yet (``account`` as for ``requirement_applies``)."""
+    deadline = setup_deadline(user, account=account)
+    return deadline is not None and deadline <= timezone.now()
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Where the team's requirement stands, for the Security page."""
+
+    starts: datetime | None  # the team's date (None: in force since before dates existed)
+    grace_days: int
+    set_up: int  # password members with a factor the requirement accepts
+    waiting: list[tuple[User, datetime, bool]]  # the others: their deadline, and whether it came
+
+    @property
+    def total(self) -> int:
+        return self.set_up + len(self.waiting)
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether the team's date is still ahead."""
+        return self.starts is not None and self.starts > timezone.now()
+
+
+def rollout_of(account: Account) -> Rollout:
+    """Who has set up a factor the team's requirement accepts, and who has not yet and by
+    when (members who sign in with a password: SSO members are exempt). One query."""
+    members = stages.with_factors(
+        account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
     )
+    set_up, waiting, now = 0, [], timezone.now()
+    for member in members:
+        if any(stages.step_accepted(step, account) for step in stages.factors_of(member)):
+            set_up += 1
+        else:
+            deadline = member_deadline(member, account=account)
+            waiting.append((member, deadline, deadline <= now))
+    waiting.sort(key=lambda row: (row[1], row[0].email))
+    return Rollout(account.require_from, account.grace_days, set_up, waiting)
 
 
 def removal_allowed(user: User, *, step_key: str) -> bool:
@@ -84,6 +148,12 @@ def removal_allowed(user: User, *, step_key: str) -> bool:
     )
 
 
+# How far ahead the requirement may be scheduled, and the longest grace period a member
+# added later may get: the issue's bounds, so a roll-out cannot be put off indefinitely.
+REQUIREMENT_FROM_MAX_DAYS = 90
+GRACE_DAYS_MAX = 14
+
+
 def requirement_set(
     *,
     audit: Audit,
@@ -91,26 +161,51 @@ def requirement_set(
     admin: User,
     required: bool,
     accept_passkeys: bool | None = None,
+    starts_at: datetime | None = None,
+    grace_days: int | None = None,
 ) -> bool:
     """Turn the team requirement on or off, or change what it accepts (``accept_passkeys``:
-    the app or a passkey; None keeps the current choice). Turning it on needs a factor it
-    would accept on the admin's own account."""
+    the app or a passkey; None keeps the current choice), from when (``starts_at``, at most
+    REQUIREMENT_FROM_MAX_DAYS ahead; a time past is now; None keeps the current date, or is
+    now when turning it on) and the grace period of members added later (``grace_days``,
+    0 to GRACE_DAYS_MAX; None keeps it). Turning it on needs a factor it would accept on the
+    admin's own account: the requirement is set now, even when it binds members later."""
     accept = account.accept_passkeys if accept_passkeys is None else accept_passkeys
+    grace = account.grace_days if grace_days is None else grace_days
+    now = timezone.now()
+    if starts_at is not None and starts_at > now + timedelta(days=REQUIREMENT_FROM_MAX_DAYS):
+        raise ValueError(f"starts_at is more than {REQUIREMENT_FROM_MAX_DAYS} days ahead")
+    if not 0 <= grace <= GRACE_DAYS_MAX:
+        raise ValueError(f"grace_days must be 0 to {GRACE_DAYS_MAX}")
+    if not required:
+        starts = None
+    elif starts_at is not None:
+        starts = max(starts_at, now)
+    else:
+        starts = account.require_from if account.require_totp else now
     if required:
         proposed = copy.copy(account)
         proposed.require_totp, proposed.accept_passkeys = True, accept
         if not stages.meets_requirement(admin, account=proposed):
             return False
-    changed = (
-        Account.objects.filter(pk=account.pk)
-        .exclude(require_totp=required, accept_passkeys=accept)
-        .update(require_totp=required, accept_passkeys=accept)
-    )
-    account.require_totp, account.accept_passkeys = required, accept
+    state = {
+        "require_totp": required,
+        "accept_passkeys": accept,
+        "require_from": starts,
+        "grace_days": grace,
+    }
+    changed = Account.objects.filter(pk=account.pk).exclude(**state).update(**state)
+    for field, value in state.items():
+        setattr(account, field, value)
     if changed:
         kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
-        detail = {"accepts": requirement_accepts(account)} if required else {}
+        detail = {}
         if required:
+            detail = {"accepts": requirement_accepts(account)}
+            if starts is not None and starts > now:  # scheduled: binds from that date
+                detail["from"] = starts.isoformat(timespec="seconds")
+            if grace:
+                detail["grace_days"] = grace
             # Every member proves the factor the requirement accepts again: no trust made
             # before it skips that.
             trusted_browsers_end_for_team(account=account)
@@ -150,8 +245,15 @@ def _requirement_on_mail(*, account: Account, admin: User) -> None:
             continue
         if not cache.add(f"twofactor:requirement-on-mail:{member.pk}", 1, REQUIREMENT_MAIL_SECONDS):
             continue  # told within the last day
+        deadline = member_deadline(member, account=account)
         email_send(
             to=[member.email],
             name="requirement-on",
-            context={"account": account, "admin": admin, "member": member},
+            context={
+                "account": account,
+                "admin": admin,
+                "member": member,
+                # Set, but sending them to set-up only from this date: None when it does now.
+                "deadline": deadline if deadline > timezone.now() else None,
+            },
         )

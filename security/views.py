@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
@@ -23,7 +24,7 @@ from accounts.presence import presence_proved
 from accounts.trusted_browsers import trusted_browsers_of
 from security.decorators import recent_auth_required
 from security.events import Audit
-from security.forms import ReauthForm
+from security.forms import ReauthForm, RequirementScheduleForm
 from security.models import SecurityEvent
 from security.passkeys.services import has_passkey, passkeys_of
 from security.policy import (
@@ -33,7 +34,9 @@ from security.policy import (
     requirement_accepts,
     requirement_applies,
     requirement_set,
+    rollout_of,
 )
+from security.templatetags.rollout import deadline as deadline_text
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import account_key, rate, ratelimit, user_key
@@ -95,6 +98,10 @@ def reauth(request: HttpRequest) -> HttpResponse:
 def security_page(request: HttpRequest) -> HttpResponse:
     admin = request.user
     account = admin.account
+    form = RequirementScheduleForm(
+        request.POST if request.method == "POST" else None,
+        initial={"grace_days": account.grace_days},
+    )
     if request.method == "POST":
         choice = request.POST.getlist("require")
         accept = request.POST.getlist("accept")
@@ -104,12 +111,16 @@ def security_page(request: HttpRequest) -> HttpResponse:
             return render(request, "error.html", context, status=400)
         required = choice == ["on"]
         accept_passkeys = accept == ["app_or_passkey"] if accept else None
+        if not form.is_valid():  # a date that passed while the confirmation page was open
+            return _security_page(request, form, status=400)
         if requirement_set(
             audit=Audit.of(request),
             account=account,
             admin=admin,
             required=required,
             accept_passkeys=accept_passkeys,
+            starts_at=form.starts_at() if required else None,
+            grace_days=form.cleaned_data["grace_days"] if required else None,
         ):
             messages.success(
                 request,
@@ -119,6 +130,14 @@ def security_page(request: HttpRequest) -> HttpResponse:
             )
             return redirect("security:security")
         messages.error(request, _own_factor_first(accept_passkeys))
+    return _security_page(request, form)
+
+
+def _security_page(
+    request: HttpRequest, form: RequirementScheduleForm, status: int = 200
+) -> HttpResponse:
+    admin = request.user
+    account = admin.account
     events = SecurityEvent.objects.filter(account=account).select_related(None)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
@@ -126,8 +145,11 @@ def security_page(request: HttpRequest) -> HttpResponse:
         "has_app": active_device(admin) is not None,
         "has_passkey": has_passkey(admin),
         "page": page,
+        "schedule": form,
+        "rollout": rollout_of(account) if account.require_totp else None,
+        "nav": "security",
     }
-    return render(request, "security/security.html", context)
+    return render(request, "security/security.html", context, status=status)
 
 
 # What the requirement accepts, as the Security page's choice posts it.
@@ -135,6 +157,13 @@ ACCEPT_CHOICES = (["app"], ["app_or_passkey"])
 
 
 def _requirement_text(account) -> str:
+    if account.require_from is not None and account.require_from > timezone.now():
+        date = deadline_text(account.require_from)
+        if account.accept_passkeys:
+            text = _("From %(date)s every team member needs an authenticator app or a passkey.")
+        else:
+            text = _("From %(date)s every team member needs an authenticator app.")
+        return text % {"date": date}
     if account.accept_passkeys:
         return _("Every team member now needs an authenticator app or a passkey.")
     return _("Every team member now needs an authenticator app.")
@@ -159,22 +188,32 @@ def requirement_confirm(request: HttpRequest) -> HttpResponse:
     accept = request.GET.get("accept", requirement_accepts(account))
     turning_on = choice == "on"
     accept_passkeys = accept == "app_or_passkey"
-    unchanged = turning_on == account.require_totp and (
-        not turning_on or accept_passkeys == account.accept_passkeys
+    schedule = RequirementScheduleForm(request.GET)
+    unchanged = (
+        turning_on == account.require_totp
+        and (not turning_on or accept_passkeys == account.accept_passkeys)
+        and not request.GET.get("start")
+        and not request.GET.get("grace_days")
     )
     if choice not in ("on", "off") or [accept] not in ACCEPT_CHOICES or unchanged:
         return redirect("security:security")
+    if turning_on and not schedule.is_valid():
+        return _security_page(request, schedule, status=400)
     proposed = copy.copy(account)
     proposed.require_totp, proposed.accept_passkeys = True, accept_passkeys
     if turning_on and not stages.meets_requirement(request.user, account=proposed):
         messages.error(request, _own_factor_first(accept_passkeys))
         return redirect("security:security")
+    starts_at = schedule.starts_at() if turning_on else None
     context = {
         "turning_on": turning_on,
         "changing": turning_on and account.require_totp,
         "accept": accept,
         "accept_passkeys": accept_passkeys,
         "without_app": members_without_accepted_factor(account, accept_passkeys=accept_passkeys),
+        # A date ahead: members are warned until then (None: now, or the date kept).
+        "starts": starts_at if starts_at and starts_at > timezone.now() else None,
+        "schedule_fields": schedule.query() if turning_on else {},
         "nav": "security",
     }
     return render(request, "security/requirement_confirm.html", context)

@@ -241,8 +241,8 @@ class Clock:
         """The authenticator time step now."""
         return totp.time_step(self.now)
 
-    def advance(self, *, minutes: float = 0, hours: float = 0) -> None:
-        self._traveller.shift(datetime.timedelta(minutes=minutes, hours=hours))
+    def advance(self, *, minutes: float = 0, hours: float = 0, days: float = 0) -> None:
+        self._traveller.shift(datetime.timedelta(minutes=minutes, hours=hours, days=days))
 
 
 @pytest.fixture

@@ -142,7 +142,9 @@ def test_admin_cannot_change_requirement_or_security_log(support_client, account
     change = support_client.get(
         reverse("admin:accounts_account_change", args=[account_admin.account_id])
     )
-    assert 'name="require_totp"' not in change.content.decode()
+    html = change.content.decode()
+    assert 'name="require_totp"' not in html
+    assert 'name="require_from' not in html and 'name="grace_days"' not in html
     event = SecurityEvent.objects.first()
     url = reverse("admin:security_securityevent_change", args=[event.pk])
     assert support_client.get(url).status_code == HTTPStatus.OK
