@@ -70,7 +70,7 @@ class RequirementScheduleForm(forms.Form):
         widget=forms.RadioSelect,
     )
     from_date = forms.DateField(
-        label=_("From (UTC)"),
+        label=_("Starting on (UTC)"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -343,3 +343,37 @@ def test_pages_fit_at_200_percent_zoom(new_context, account_admin, member):
     page.get_by_label("I saved my recovery codes").check()
     page.get_by_role("button", name="Next").click()
     camera(page, "qr")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_rollout_pages(viewport, camera, new_context, account, account_admin, member):
+    """A requirement scheduled for a date ahead: the Security page's roll-out panel, and the
+    banner every page shows a member who has not set up yet."""
+    from security.policy import requirement_set
+    from tests.conftest import AUDIT
+
+    size = VIEWPORTS[viewport]
+    enroll_totp(member_add(account=account, email="omar@acme.test", name="Omar Okafor"))
+    member_add(account=account, email="lena@acme.test", name="Lena Lund")
+    secret = enroll_totp(account_admin)
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    requirement_set(
+        audit=AUDIT,
+        account=account,
+        admin=account_admin,
+        required=True,
+        starts_at=today + timedelta(days=14),
+        grace_days=3,
+    )
+    admin = new_context(size).new_page()
+    password_step(admin, account_admin.email, PASSWORD)
+    admin.get_by_label("Authentication code").fill(pyotp.TOTP(secret).now())
+    admin.get_by_role("button", name="Verify").click()
+    admin.wait_for_url("**/")
+    admin.goto("/settings/security/")
+    camera(admin, "rollout", element="#rollout")
+
+    page = new_context(size).new_page()
+    sign_in_with_link(page, member.email, PASSWORD)
+    assert page.locator(".setup-banner").is_visible()
+    camera(page, "setup-banner")
