@@ -506,16 +506,17 @@ def loopback_only(url: str, name: str) -> None:
 
 
 class Database:
-    """The bench's own database on DATABASE_URL's server, dropped when done."""
+    """The bench's own database on DATABASE_URL's server (``<name><suffix>``), dropped when
+    done."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, suffix: str = "_bench") -> None:
         import psycopg2
 
         parts = urlsplit(url)
         if parts.scheme not in ("postgres", "postgresql", "pgsql"):
             raise BenchError("DATABASE_URL must be PostgreSQL: postgres://user@127.0.0.1/name")
         loopback_only(url, "DATABASE_URL")
-        self.name = unquote(parts.path.lstrip("/")) + "_bench"
+        self.name = unquote(parts.path.lstrip("/")) + suffix
         self.url = parts._replace(path="/" + self.name).geturl()
         self._connect = lambda: psycopg2.connect(
             dbname="postgres",

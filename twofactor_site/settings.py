@@ -304,6 +304,9 @@ TWOFACTOR_KNOWN_BROWSER_COOKIE_NAME = "twofactor_known"
 # The random tokens of the browser's trusts (accounts/trusted_browsers.py); Secure as the
 # session cookie is (production), HttpOnly and SameSite=Lax.
 TWOFACTOR_TRUSTED_BROWSER_COOKIE_NAME = "twofactor_trusted"
+# The security log keeps events this long (manage.py prune_security_log deletes older ones):
+# a year and a month, so a yearly audit always finds its whole year.
+TWOFACTOR_SECURITY_LOG_DAYS = env_int("TWOFACTOR_SECURITY_LOG_DAYS", 400, minimum=1)
 # Warn the member when this few recovery codes are left.
 TWOFACTOR_RECOVERY_CODES_LOW = 3
 # TOTP key encryption: comma-separated Fernet keys, newest first (old ones still decrypt).

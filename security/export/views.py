@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -33,11 +34,7 @@ def security_log_export(request: HttpRequest) -> HttpResponse:
     account = request.user.account
     form = SecurityLogExportForm(request.GET, account=account)
     if not form.is_valid():
-        context = {
-            "export_form": form,
-            "export_members": _member_emails(account),
-            "nav": "security",
-        }
+        context = {**export_section_context(account, form=form), "nav": "security"}
         return render(request, "security/export.html", context, status=400)
     since, until = form.window()
     choice = form.cleaned_data
@@ -74,5 +71,11 @@ def _encoded(chunks: Iterator[list[tuple]], format_: str) -> Iterator[str]:
         yield encode(rows.event_row(values) for values in chunk)
 
 
-def _member_emails(account) -> list[str]:
-    return list(account.members.order_by("email").values_list("email", flat=True))
+def export_section_context(account, *, form: SecurityLogExportForm | None = None) -> dict:
+    """What templates/security/_export.html shows: the form (bound, with its errors, after a
+    bad filter), the members' addresses to pick from, and how long the log keeps events."""
+    return {
+        "export_form": form or SecurityLogExportForm(account=account),
+        "export_members": list(account.members.order_by("email").values_list("email", flat=True)),
+        "log_days": settings.TWOFACTOR_SECURITY_LOG_DAYS,
+    }

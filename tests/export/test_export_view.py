@@ -298,3 +298,9 @@ def test_events_for_export_reads_every_event_once_across_chunks_of_equal_times(a
     assert [len(chunk) for chunk in chunks] == [3, 3, 3, 1]
     ids = [values[1] for chunk in chunks for values in chunk]
     assert ids == sorted(ids) and len(set(ids)) == 10
+
+
+def test_security_page_says_how_long_the_log_keeps_events(admin_client, settings):
+    settings.TWOFACTOR_SECURITY_LOG_DAYS = 90
+    html = admin_client.get(reverse("security:security")).content.decode()
+    assert "Events are kept for 90 days." in html
