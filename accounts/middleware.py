@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import stages
 from accounts.login_flow import pending_login_get
-from accounts.presence import SIGNED_IN_AT_SESSION_KEY
+from accounts.presence import LAST_SEEN_SESSION_KEY, session_last_seen, session_lifetime_over
 
 # What a browser holding a pending login may reach besides the pages of every second step
 # (accounts.stages.step_url_names): the email link's and the way out.
@@ -58,13 +58,10 @@ class PendingLoginMiddleware:
         return self.get_response(request)
 
 
-# When the signed-in session was last used: the idle lifetime is enforced here, not only by
-# the store's expiry, so it holds whatever the cache does with timeouts.
-LAST_SEEN_SESSION_KEY = "twofactor_last_seen"
-# The last-seen time is written (and the session saved, its expiry in the store pushed back)
-# at most this often: a session is not written on every request for the idle lifetime. The
-# recorded time then lags the last request by less than this, so a session may end up to a
-# minute before SESSION_IDLE_MINUTES have passed, never after.
+# The last-seen time (LAST_SEEN_SESSION_KEY) is written (and the session saved, its expiry in
+# the store pushed back) at most this often: a session is not written on every request for
+# the idle lifetime. The recorded time then lags the last request by less than this, so a
+# session may end up to a minute before SESSION_IDLE_MINUTES have passed, never after.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
@@ -79,15 +76,10 @@ class SessionLifetimeMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             now = timezone.now().timestamp()
-            signed_in_at = request.session.get(SIGNED_IN_AT_SESSION_KEY, 0)
-            last_seen = request.session.get(LAST_SEEN_SESSION_KEY, signed_in_at)
-            if (
-                now - signed_in_at > settings.SESSION_ABSOLUTE_HOURS * 3600
-                or now - last_seen > settings.SESSION_IDLE_MINUTES * 60
-            ):
+            if session_lifetime_over(request.session, now=now):
                 auth.logout(request)
                 messages.info(request, _("Your session ended. Please sign in again."))
                 return redirect(settings.LOGIN_URL)
-            if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+            if now - session_last_seen(request.session) >= LAST_SEEN_RESOLUTION_SECONDS:
                 request.session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import password_views, stages, team_views, trust_views, views
+from accounts import password_views, session_views, stages, team_views, trust_views, views
 
 app_name = "accounts"
 
@@ -45,6 +45,21 @@ urlpatterns = [
         name="trusted-browser-stop",
     ),
     path("settings/trusted-browsers/", trust_views.trust_settings, name="trust-settings"),
+    path(
+        "settings/team/<int:member_id>/sign-out/",
+        session_views.member_sessions_end_view,
+        name="member-sessions-end",
+    ),
+    path(
+        "settings/personal/sessions/sign-out-others/",
+        session_views.sessions_end_others,
+        name="sessions-end-others",
+    ),
+    path(
+        "settings/personal/sessions/<str:session_id>/sign-out/",
+        session_views.session_end,
+        name="session-end",
+    ),
     path("invite/<uidb64>/<token>/", team_views.InviteAcceptView.as_view(), name="invite-accept"),
     path("invite/done/", team_views.InviteDoneView.as_view(), name="invite-done"),
     # Each second step's own pages, as its factor registered them (accounts.stages).

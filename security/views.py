@@ -22,6 +22,7 @@ from accounts import stages
 from accounts.decorators import account_admin_required
 from accounts.presence import presence_proved
 from accounts.trusted_browsers import trusted_browsers_of
+from accounts.user_sessions import sessions_of
 from security.decorators import recent_auth_required
 from security.events import Audit
 from security.forms import ReauthForm, RequirementScheduleForm
@@ -40,6 +41,7 @@ from security.templatetags.rollout import deadline as deadline_text
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import account_key, rate, ratelimit, user_key
+from twofactor_site.sessions import SESSION_ID_SESSION_KEY
 
 EVENTS_PER_PAGE = 25
 _REQUIRE_UNREADABLE = {
@@ -63,6 +65,7 @@ def personal(request: HttpRequest) -> HttpResponse:
         "passkeys": passkeys_of(user),
         "required": requirement_applies(user),
         "events": events,
+        "sessions": sessions_of(user, current_id=request.session.get(SESSION_ID_SESSION_KEY)),
     }
     return render(request, "security/personal.html", context)
 

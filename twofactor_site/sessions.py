@@ -24,6 +24,14 @@ under a process lock (one process: nothing else can race it).
 
 This changes only *how* a write happens, never *when*: the session middleware still decides
 whether to save (compatible with saving less often, e.g. throttled last-seen writes).
+
+Whose sessions: each signed-in session carries a random id of its own
+(``SESSION_ID_SESSION_KEY``, written at sign-in by accounts.user_sessions), and each member
+has one hash in the store, {session id: session key}, so that "where you're signed in" can be
+listed and one session ended by its id; pages and forms name a session by that id, never by
+its key. Adding to it is the sign-in's one extra write (HSET and EXPIRE, one round trip); a
+key rotation (``cycle_key``) moves the entry to the new key; ordinary requests never touch it.
+Entries of sessions that ended by themselves are dropped when the list is read.
 """
 
 from __future__ import annotations
@@ -32,14 +40,20 @@ import threading
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 from django.contrib.sessions.exceptions import SessionInterrupted
+from django.core.cache import caches
 from django.utils.crypto import get_random_string
 
 from twofactor_site.views import SERVICE_ERRORS
 
 TOMBSTONE_PREFIX = "twofactor.sessions.ended:"
+# A member's sessions: {session id: session key}, one hash per user id.
+SESSIONS_OF_PREFIX = "twofactor.sessions.of:"
+# The random id a signed-in session is named by in pages, forms and the security log.
+SESSION_ID_SESSION_KEY = "twofactor_session_id"
 
 # KEYS[1] the session, KEYS[2] its tombstone, KEYS[3] the tombstone of the key it was cycled
 # from (or KEYS[2] again); ARGV[1] the encoded session, ARGV[2] its TTL in seconds, ARGV[3]
@@ -98,6 +112,14 @@ class SessionStore(CacheSessionStore):
             super().cycle_key()
         finally:
             self._cycled_from = None
+        data = self._session
+        if data.get(SESSION_ID_SESSION_KEY) and data.get(SESSION_KEY):
+            # A listed session stays listed, under its new key.
+            member_session_add(
+                user_id=data[SESSION_KEY],
+                session_id=data[SESSION_ID_SESSION_KEY],
+                session_key=self.session_key,
+            )
 
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
@@ -133,11 +155,7 @@ class SessionStore(CacheSessionStore):
         return TOMBSTONE_PREFIX + session_key
 
     def _redis(self):
-        """The raw client of a django-redis cache, or None for another backend."""
-        client = getattr(self._cache, "client", None)
-        if client is None or not hasattr(client, "get_client"):
-            return None
-        return client
+        return _redis_client(self._cache)
 
     def _write(self, data: dict, *, create: bool) -> int:
         ttl = max(int(self.get_expiry_age()), 1)
@@ -177,3 +195,82 @@ class SessionStore(CacheSessionStore):
         with _local_lock:
             self._cache.set(self._tombstone_key(session_key), 1, ttl)
             self._cache.delete(key)
+
+
+# --- Whose sessions ---------------------------------------------------------------------------
+
+
+def _redis_client(cache):
+    """The client of a django-redis cache, or None for another backend."""
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return None
+    return client
+
+
+def _store_cache():
+    return caches[settings.SESSION_CACHE_ALIAS]
+
+
+def _raw(cache):
+    client = _redis_client(cache)
+    return client, client.get_client(write=True) if client is not None else None
+
+
+def member_session_add(*, user_id, session_id: str, session_key: str) -> None:
+    """``session_key`` is the session ``session_id`` of user ``user_id``. The hash lives as
+    long as a session signed in now can (SESSION_ABSOLUTE_HOURS)."""
+    cache = _store_cache()
+    key, ttl = SESSIONS_OF_PREFIX + str(user_id), int(settings.SESSION_ABSOLUTE_HOURS * 3600)
+    client, raw = _raw(cache)
+    if client is not None:
+        pipe = raw.pipeline(transaction=False)
+        pipe.hset(client.make_key(key), session_id, session_key)
+        pipe.expire(client.make_key(key), ttl)
+        pipe.execute()
+        return
+    with _local_lock:
+        sessions = dict(cache.get(key) or {})
+        sessions[session_id] = session_key
+        cache.set(key, sessions, ttl)
+
+
+def member_sessions_get(*, user_id) -> dict[str, str]:
+    """{session id: session key} of user ``user_id``, ended ones included until forgotten."""
+    cache = _store_cache()
+    key = SESSIONS_OF_PREFIX + str(user_id)
+    client, raw = _raw(cache)
+    if client is not None:
+        found = raw.hgetall(client.make_key(key))
+        return {k.decode(): v.decode() for k, v in found.items()}
+    return dict(cache.get(key) or {})
+
+
+def member_sessions_forget(*, user_id, session_ids) -> None:
+    if not session_ids:
+        return
+    cache = _store_cache()
+    key = SESSIONS_OF_PREFIX + str(user_id)
+    client, raw = _raw(cache)
+    if client is not None:
+        raw.hdel(client.make_key(key), *session_ids)
+        return
+    with _local_lock:
+        sessions = dict(cache.get(key) or {})
+        for session_id in session_ids:
+            sessions.pop(session_id, None)
+        cache.set(key, sessions, int(settings.SESSION_ABSOLUTE_HOURS * 3600))
+
+
+def sessions_data(session_keys) -> dict[str, dict]:
+    """{session key: its data} of those of ``session_keys`` that still exist, in one read."""
+    store = SessionStore()
+    prefix = store.cache_key_prefix
+    found = store._cache.get_many([prefix + key for key in session_keys])
+    return {cache_key.removeprefix(prefix): data for cache_key, data in found.items()}
+
+
+def session_end(session_key: str) -> None:
+    """End the session ``session_key`` as a logout does (tombstoned and deleted at once): its
+    next request, in any process, finds no session."""
+    SessionStore().delete(session_key)
