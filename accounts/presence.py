@@ -33,6 +33,8 @@ def signed_in_now(request: HttpRequest) -> None:
     and it joins the list of its member's sessions under a random id of its own."""
     now = timezone.now().timestamp()
     session = request.session
+    if session.session_key is None:  # auth.login flushed another member's session: no key yet
+        session.cycle_key()
     session[SIGNED_IN_AT_SESSION_KEY] = now
     session[VERIFIED_AT_SESSION_KEY] = now
     session[SESSION_ID_SESSION_KEY] = session_id = secrets.token_urlsafe(16)

@@ -150,7 +150,7 @@ def sign_in_with_link(page, email: str, password: str) -> None:
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/login/")
 
 

@@ -377,3 +377,21 @@ def test_rollout_pages(viewport, camera, new_context, account, account_admin, me
     sign_in_with_link(page, member.email, PASSWORD)
     assert page.locator(".setup-banner").is_visible()
     camera(page, "setup-banner")
+
+
+def test_sessions_pages(viewport, camera, new_context, account_admin, member):
+    """Where you're signed in (two browsers), and an admin's question before signing a member
+    out everywhere."""
+    size = VIEWPORTS[viewport]
+    here, elsewhere = new_context(size).new_page(), new_context(size).new_page()
+    for page in (elsewhere, here):
+        sign_in_with_link(page, member.email, PASSWORD)
+    here.goto("/settings/personal/")
+    assert here.locator("table.sessions tbody tr").count() == 2
+    camera(here, "sessions", element="section[aria-labelledby=sessions-heading]")
+    admin = new_context(size).new_page()
+    sign_in_with_link(admin, account_admin.email, PASSWORD)
+    admin.goto("/settings/team/")
+    admin.get_by_role("link", name=f"Sign out everywhere {member.email}").click()
+    assert heading(admin) == f"Sign {member.email} out everywhere?"
+    camera(admin, "member-sessions-end")

@@ -273,3 +273,27 @@ def test_admin_signing_themselves_out_everywhere_ends_this_session_too(admin_cli
     response = admin_client.post(reverse("accounts:member-sessions-end", args=[account_admin.pk]))
     assert response["Location"] == reverse("accounts:login")
     assert not is_signed_in(admin_client)
+
+
+def test_a_browser_that_held_a_removed_members_session_is_listed_after_its_invitation(
+    member, account_admin
+):
+    """Removed and added again, the member accepts the invitation in the browser that still
+    holds their old session: signing in there replaces that session, and the new one is
+    listed like any other."""
+    from accounts.services import member_readd
+    from accounts.tokens import invitation_tokens
+    from tests.accounts.test_password_set import _set_password_through, _uid
+    from tests.conftest import AUDIT
+
+    here = browser(CHROME_LINUX, "203.0.113.7")
+    sign_in_with_link(here, member.email)
+    readded, _sent = member_readd(audit=AUDIT, member=member, by=account_admin)
+    url = reverse(
+        "accounts:invite-accept", args=[_uid(readded), invitation_tokens.make_token(readded)]
+    )
+    response = _set_password_through(here, url)
+    assert response.status_code == HTTPStatus.FOUND
+    assert is_signed_in(here)
+    listed = rows(here.get(PERSONAL).content)
+    assert len(listed) == 1 and "this browser" in listed[0]
