@@ -13,13 +13,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import stages
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
+from accounts.user_sessions import member_sessions_end, sessions_of
 from security.events import Audit
 from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
@@ -71,6 +72,7 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         "is_staff",
         "groups",
         "last_login",
+        "signed_in",
         "date_joined",
     ]
     # Team, role and identity change only through the product (Team page, invitations, the
@@ -81,10 +83,11 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         "identity",
         "second_factor",
         "last_login",
+        "signed_in",
         "date_joined",
     ]
     filter_horizontal = ["groups"]
-    actions = ["remove_members", "readd_members"]
+    actions = ["remove_members", "readd_members", "sign_out_members"]
 
     def get_queryset(self, request):
         return stages.with_factors(super().get_queryset(request))
@@ -102,6 +105,18 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("second factor"))
     def second_factor(self, user: User) -> str:
         return ", ".join(stages.factor_names(user))
+
+    @admin.display(description=_("signed in"))
+    def signed_in(self, user: User) -> str:
+        """Where the member is signed in (accounts.user_sessions): browser, IP, last seen."""
+        sessions = sessions_of(user) if user.pk else []
+        if not sessions:
+            return _("Nowhere")
+        lines = [
+            (s.browser or _("Unknown browser"), s.ip or "—", s.last_seen.strftime("%Y-%m-%d %H:%M"))
+            for s in sessions
+        ]
+        return format_html_join(format_html("<br>"), _("{} from {}, last seen {} UTC"), lines)
 
     def has_support_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.support_member")
@@ -135,6 +150,15 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
             return self._readd_confirmation(request, members)
         self._readd(request, members)
         return None
+
+    @admin.action(description=_("Sign out everywhere"), permissions=["support"])
+    def sign_out_members(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        done = self._each(request, queryset, member_sessions_end)
+        if done:
+            message = ngettext(
+                "Signed %(n)d member out everywhere.", "Signed %(n)d members out everywhere.", done
+            )
+            self.message_user(request, message % {"n": done})
 
     def readd_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The same, from the member's own admin page."""
