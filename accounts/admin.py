@@ -251,9 +251,13 @@ class AccountAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "require_totp", "member_count", "created_at"]
     list_filter = ["require_totp"]
     search_fields = ["name", "members__email"]
-    # The requirement is the Account Admins' decision, made on their Security page.
-    readonly_fields = ["require_totp", "require_from", "grace_days", "created_at"]
     inlines = [MemberInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # Support may rename a team; the rest (the requirement, its date, trusted browsers) is
+        # the Account Admins' decision, made on their Security page, where each change has its
+        # side effects (trusts ended, members emailed) and its security event.
+        return [f.name for f in Account._meta.concrete_fields if f.name not in ("id", "name")]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("members"))

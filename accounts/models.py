@@ -217,6 +217,10 @@ class TrustedBrowser(models.Model):
     last_used_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     ip = models.GenericIPAddressField(null=True, blank=True)  # where it was last used
+    # A keyed digest of the member's security stamp when the trust was made: any change to how
+    # they sign in rotates the stamp (accounts.services.user_sessions_end), and a trust made
+    # with another stamp, even one written while that change ran, skips nothing.
+    stamp_digest = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["-last_used_at", "-id"]

@@ -313,8 +313,11 @@ def step_passed(
 def trust_days_for(user: User, *, account: Account | None) -> int:
     """For how many days ``user`` may trust a browser at their second step: 0 when it is not
     offered (an SSO member, a team that turned it off, a member who must first set up a
-    factor the requirement accepts: a trust never skips that)."""
+    factor the requirement accepts: a trust never skips that; staff, whose password and second
+    step open /admin/ and the support actions for every team)."""
     if user.is_sso or account is None or not account.trust_browsers:
+        return 0
+    if user.is_staff or user.is_superuser:
         return 0
     if account.require_totp and not meets_requirement(user, account=account):
         return 0

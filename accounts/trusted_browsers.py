@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import TRUST_DAYS_MAX, Account, TrustedBrowser, User
 from security.events import Audit, Kind, event_build, event_record
@@ -44,6 +45,12 @@ _SEPARATOR = "."
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _stamp_digest(user: User) -> str:
+    return salted_hmac(
+        "twofactor.trusted-browser", user.security_stamp, algorithm="sha256"
+    ).hexdigest()
 
 
 def _tokens(request: HttpRequest) -> list[str]:
@@ -80,7 +87,8 @@ def cookie_present(request: HttpRequest) -> bool:
 def trusted_browsers_of(request: HttpRequest, *, user: User) -> list[TrustedBrowser]:
     """The member's unexpired trusts, last used first; ``this_browser`` marks this one's."""
     mine = {_digest(t) for t in _tokens(request)}
-    rows = list(TrustedBrowser.objects.filter(user=user, expires_at__gt=timezone.now()))
+    live = TrustedBrowser.objects.filter(user=user, stamp_digest=_stamp_digest(user))
+    rows = list(live.filter(expires_at__gt=timezone.now()))
     for row in rows:
         row.this_browser = row.token_hash in mine
     return rows
@@ -102,6 +110,7 @@ def trusted_browser_use(request: HttpRequest, *, user: User, account: Account) -
         TrustedBrowser.objects.filter(
             user=user,
             token_hash__in=[_digest(t) for t in tokens],
+            stamp_digest=_stamp_digest(user),
             expires_at__gt=now,
             created_at__gt=now - timedelta(days=account.trust_days),
         ).update(last_used_at=now, ip=audit.ip)
@@ -124,6 +133,7 @@ def trusted_browser_add(
     browser = TrustedBrowser.objects.create(
         user=user,
         token_hash=_digest(token),
+        stamp_digest=_stamp_digest(user),
         name=device_name(audit.user_agent)[:100],
         created_at=now,
         last_used_at=now,

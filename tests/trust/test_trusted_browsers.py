@@ -340,3 +340,45 @@ def test_password_step_looks_up_a_trust_only_with_the_cookie(
     client.post(reverse("accounts:logout"))
     with django_assert_max_num_queries(6):
         assert password_step(client, member_with_totp.email).url == reverse("home")
+
+
+
+def test_staff_are_never_offered_nor_skip_by_an_older_trust(client, member_with_totp, clock):
+    """Staff's second step guards /admin/ and the support actions of every team: a password
+    alone in a trusted browser must not open them."""
+    _trusting_sign_in(client, member_with_totp, clock)
+    User.objects.filter(pk=member_with_totp.pk).update(is_staff=True)
+    assert _signed_out_and_in(client, member_with_totp).url == reverse("accounts:login-code")
+    assert not is_signed_in(client)
+    page = client.get(reverse("accounts:login-code")).content.decode()
+    assert "Trust this browser" not in page
+    code_post(client, code_for(member_with_totp, offset=1, clock=clock), trust="on")
+    assert is_signed_in(client)
+    assert TrustedBrowser.objects.count() == 1  # only the one made before, which skips nothing
+
+
+def test_a_trust_made_with_an_older_security_stamp_skips_nothing(
+    client, member_with_totp, clock
+):
+    """A trust row written while a change to how the member signs in ran (the change deleted
+    the trusts it saw, then this one was inserted) is worthless: it carries the old stamp."""
+    client.defaults["HTTP_USER_AGENT"] = FIREFOX
+    _trusting_sign_in(client, member_with_totp, clock)
+    User.objects.filter(pk=member_with_totp.pk).update(security_stamp="rotated-elsewhere")
+    assert TrustedBrowser.objects.exists()  # the row survived, as in the race
+    assert _signed_out_and_in(client, member_with_totp).url == reverse("accounts:login-code")
+    code_post(client, code_for(member_with_totp, offset=1, clock=clock))
+    assert is_signed_in(client)
+    page = client.get(reverse("security:personal")).content.decode()
+    assert "Trusted since" not in page and "this browser</span>" not in page  # no list left
+
+
+def test_the_admin_cannot_switch_the_teams_trust_option(root_client, account):
+    """Switching it off and on in /admin/ (even as a superuser) would skip the Security page,
+    which ends the trusts."""
+    page = root_client.get(reverse("admin:accounts_account_change", args=[account.pk]))
+    assert page.status_code == HTTPStatus.OK
+    html = page.content.decode()
+    assert 'name="name"' in html
+    for field in ("trust_browsers", "trust_days", "require_totp"):
+        assert f'name="{field}"' not in html
