@@ -342,7 +342,6 @@ def test_password_step_looks_up_a_trust_only_with_the_cookie(
         assert password_step(client, member_with_totp.email).url == reverse("home")
 
 
-
 def test_staff_are_never_offered_nor_skip_by_an_older_trust(client, member_with_totp, clock):
     """Staff's second step guards /admin/ and the support actions of every team: a password
     alone in a trusted browser must not open them."""
@@ -357,9 +356,7 @@ def test_staff_are_never_offered_nor_skip_by_an_older_trust(client, member_with_
     assert TrustedBrowser.objects.count() == 1  # only the one made before, which skips nothing
 
 
-def test_a_trust_made_with_an_older_security_stamp_skips_nothing(
-    client, member_with_totp, clock
-):
+def test_a_trust_made_with_an_older_security_stamp_skips_nothing(client, member_with_totp, clock):
     """A trust row written while a change to how the member signs in ran (the change deleted
     the trusts it saw, then this one was inserted) is worthless: it carries the old stamp."""
     client.defaults["HTTP_USER_AGENT"] = FIREFOX
@@ -382,3 +379,10 @@ def test_the_admin_cannot_switch_the_teams_trust_option(root_client, account):
     assert 'name="name"' in html
     for field in ("trust_browsers", "trust_days", "require_totp"):
         assert f'name="{field}"' not in html
+
+
+def test_the_security_log_names_a_sign_in_through_trust(client, member_with_totp, clock):
+    _trusting_sign_in(client, member_with_totp, clock)
+    _signed_out_and_in(client, member_with_totp)
+    page = client.get(reverse("security:personal")).content.decode()
+    assert "Signed in (trusted browser)" in page and "Browser trusted" in page
