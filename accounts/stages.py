@@ -99,6 +99,12 @@ class SecondStep:
     # OuterRef("pk")) that is true when the member has this factor, so a list of members
     # costs one query whatever the number of factors.
     active_expression: Callable[[], Expression] | None = None
+    # How the step reads in a sentence of its pages: "a code from your authenticator app".
+    way: str = ""
+    # A backup of the member's factors (recovery codes), not a factor of its own: offered
+    # beside a factor the member has, never where a login goes first, not in lists, and no
+    # requirement counts it.
+    backup: bool = False
 
 
 def _always(user: User) -> bool:
@@ -142,9 +148,33 @@ def steps_of(user: User) -> list[SecondStep]:
     factors = [
         s
         for s in registered()
-        if s is not EMAIL_LINK and (listed[s.key] if s.key in listed else s.is_active_for(user))
+        if s is not EMAIL_LINK
+        and not s.backup
+        and (listed[s.key] if s.key in listed else s.is_active_for(user))
     ]
     return factors or [EMAIL_LINK]
+
+
+def ways_of(user: User) -> list[SecondStep]:
+    """Every way ``user`` may pass the second step: their steps (``steps_of``), then the
+    backups they hold (a recovery code), which only a member with a factor is offered."""
+    steps = steps_of(user)
+    if steps == [EMAIL_LINK]:
+        return steps
+    return steps + [s for s in registered() if s.backup and _has(user, s)]
+
+
+def alternatives_of(user: User, key: str) -> list[SecondStep]:
+    """The ways ``user`` may switch to from the step ``key`` ("Use a recovery code instead");
+    never the email link, which a member with a factor no longer signs in by."""
+    return [s for s in ways_of(user) if s.key != key and s is not EMAIL_LINK]
+
+
+def _has(user: User, step: SecondStep) -> bool:
+    """Whether ``user`` has ``step``: from the row's annotation (``with_steps``) when it has
+    one, else asked of the step."""
+    name = _annotation(step)
+    return bool(getattr(user, name)) if hasattr(user, name) else step.is_active_for(user)
 
 
 def _listed_of(user: User) -> dict[str, bool]:
@@ -198,13 +228,20 @@ def listed_factors() -> list[SecondStep]:
 
 
 def _annotation(step: SecondStep) -> str:
-    return f"has_factor_{step.factor}"
+    return f"has_factor_{step.factor or step.key.replace('-', '_')}"
 
 
 def with_factors(users: QuerySet[User]) -> QuerySet[User]:
     """``users`` annotated with each factor they have, so a list needs no query per member
     (read them with ``factors_of``)."""
     return users.annotate(**{_annotation(s): s.active_expression() for s in listed_factors()})
+
+
+def with_steps(users: QuerySet[User]) -> QuerySet[User]:
+    """``users`` annotated with every way in they have, backups included, so a step's page
+    learns the member's other ways (``alternatives_of``) in the query that loads them."""
+    steps = [s for s in registered() if s.active_expression is not None]
+    return users.annotate(**{_annotation(s): s.active_expression() for s in steps})
 
 
 def factors_of(user: User) -> list[SecondStep]:

@@ -155,8 +155,8 @@ def login_resend(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def login_switch(request: HttpRequest) -> HttpResponse:
-    """ "Use your authenticator app instead": the pending login moves to another of the
-    member's second steps (``step``, a key of accounts.stages), never to one they lack."""
+    """ "Use a recovery code instead": the pending login moves to another of the member's ways
+    in (``step``, a key of accounts.stages), never to one they lack."""
     pending = pending_login_get(request)
     if pending is None or pending.is_expired():
         return redirect("accounts:login")
@@ -164,7 +164,7 @@ def login_switch(request: HttpRequest) -> HttpResponse:
     if user is None or not pending.is_still_for(user):
         return pending_login_void(request)
     step = stages.step_get(request.POST.get("step", ""))
-    if step is None or step not in stages.steps_of(user):
+    if step is None or step not in stages.ways_of(user):
         return redirect(stages.step_url_name(pending))
     pending_login_switch(request, stage=step.key)
     return redirect(step.url_name)

@@ -14,6 +14,8 @@ class SecurityConfig(AppConfig):
         from security.passkeys import services as passkeys
         from security.passkeys import views as passkey_views
         from security.policy import active_apps
+        from security.recovery_codes import services as recovery
+        from security.recovery_codes import views as recovery_views
         from security.totp import services as totp
         from security.totp import views as totp_views
 
@@ -34,6 +36,7 @@ class SecurityConfig(AppConfig):
                 name=_("Passkey"),
                 factor="passkey",
                 active_expression=passkeys.passkeys_exist,
+                way=_("a passkey or security key"),
             )
         )
         # The authenticator app's sign-in step: a code from the app, or a recovery code.
@@ -50,5 +53,29 @@ class SecurityConfig(AppConfig):
                 name=_("Authenticator app"),
                 factor="totp",
                 active_expression=lambda: Exists(active_apps().filter(user=OuterRef("pk"))),
+                way=_("a code from your authenticator app"),
+            )
+        )
+        # Recovery codes: a backup of the member's factors, on a page of its own (a text
+        # field: the app's field opens a digit keypad). Counted by the same lockout.
+        stages.register(
+            stages.SecondStep(
+                key=recovery.RECOVERY_CODE_STEP,
+                label=_("Use a recovery code instead"),
+                url_name="accounts:login-recovery-code",
+                is_active_for=recovery.has_recovery_codes,
+                meets_requirement=False,
+                urlpatterns=(
+                    path(
+                        "login/code/recovery/",
+                        recovery_views.login_recovery_code,
+                        name="login-recovery-code",
+                    ),
+                ),
+                load=recovery.recovery_step_load,
+                order=50,
+                active_expression=recovery.recovery_codes_exist,
+                way=_("a recovery code"),
+                backup=True,
             )
         )

@@ -14,13 +14,21 @@ from security.recovery_codes import codes as recovery_codes
 from security.totp import codes as totp
 
 
+def _one_value(form: forms.Form, name: str) -> None:
+    getlist = getattr(form.data, "getlist", None)
+    if getlist is not None and len(getlist(form.add_prefix(name))) > 1:
+        # Two values for one field: refuse rather than silently try the last one.
+        raise forms.ValidationError(_("Enter one code."), code="multiple")
+
+
 class SecondFactorCodeForm(forms.Form):
-    """One field for a 6-digit code or a recovery code; the service decides which."""
+    """The 6-digit code of an authenticator app (recovery codes have their own form: letters
+    need a text keyboard, this field opens the digit keypad on a phone)."""
 
     code = forms.CharField(
         label=_("Authentication code"),
         max_length=64,
-        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        help_text=_("The 6-digit code your authenticator app shows now."),
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -32,15 +40,55 @@ class SecondFactorCodeForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, recovery_code_hint: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.recovery_code_hint = recovery_code_hint  # at sign-in, where they have a page
+
     def clean_code(self) -> str:
         raw = self.cleaned_data["code"]
-        getlist = getattr(self.data, "getlist", None)
-        if getlist is not None and len(getlist(self.add_prefix("code"))) > 1:
-            # Two values for one field: refuse rather than silently try the last one.
-            raise forms.ValidationError(_("Enter one code."), code="multiple")
-        if totp.normalize_code(raw) is None and recovery_codes.normalize(raw) is None:
+        _one_value(self, "code")
+        if totp.normalize_code(raw) is None:
+            if self.recovery_code_hint and recovery_codes.normalize(raw) is not None:
+                raise forms.ValidationError(
+                    _(
+                        "That looks like a recovery code. Choose \u201cUse a recovery code "
+                        "instead\u201d below to enter it."
+                    ),
+                    code="recovery_code",
+                )
             raise forms.ValidationError(
-                _("Enter the 6-digit code from your app (digits 0-9 only), or a recovery code."),
+                _("Enter the 6-digit code from your app (digits 0-9 only)."), code="format"
+            )
+        return raw
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the member's recovery codes: letters and digits, so a text keyboard."""
+
+    recovery_code = forms.CharField(
+        label=_("Recovery code"),
+        max_length=64,
+        help_text=_(
+            "One of the codes you saved when you set up two-factor authentication, "
+            "like abcde-12345. Each works once."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "autocorrect": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_recovery_code(self) -> str:
+        raw = self.cleaned_data["recovery_code"]
+        _one_value(self, "recovery_code")
+        if recovery_codes.normalize(raw) is None:
+            raise forms.ValidationError(
+                _("Enter a recovery code: 10 letters and digits, like abcde-12345."),
                 code="format",
             )
         return raw

@@ -24,6 +24,10 @@ from accounts.models import User
 from security.events import Audit, Kind, event_record
 from security.models import SecurityEvent
 
+# From how few tries left a step's page warns that a lock is coming: with the default of 10
+# wrong codes before a lock, from the 7th wrong code on ("3 tries left").
+TRIES_LEFT_WARNING = 3
+
 
 @dataclass(frozen=True)
 class Lock:
@@ -32,6 +36,15 @@ class Lock:
     locked: bool = False
     until: datetime | None = None  # when a lock for a while ends; None when not locked
     for_good: bool = False  # until an Account Admin removes and re-adds them
+    # Not locked: wrong tries left before the next lock (None when not known), and whether
+    # that lock would be for good (the consecutive cap comes first).
+    tries_left: int | None = None
+    next_for_good: bool = False
+
+    @property
+    def warn(self) -> bool:
+        """Few enough tries are left that the page says how many."""
+        return self.tries_left is not None and self.tries_left <= TRIES_LEFT_WARNING
 
 
 UNLOCKED = Lock()
@@ -63,7 +76,12 @@ def lock_of(user: User, now: datetime | None = None) -> Lock:
     now = now or timezone.now()
     if user.code_locked_until is not None and user.code_locked_until > now:
         return Lock(locked=True, until=user.code_locked_until)
-    return UNLOCKED
+    count = user.failed_code_count
+    before_lock = settings.TWOFACTOR_MAX_FAILED_CODES - count % settings.TWOFACTOR_MAX_FAILED_CODES
+    before_for_good = settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES - count
+    return Lock(
+        tries_left=min(before_lock, before_for_good), next_for_good=before_for_good <= before_lock
+    )
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
@@ -82,9 +100,10 @@ def verify_guarded(
     why (then, as for None, the failure is recorded and may lock the member)."""
     if not attempt_reserve(user=user):
         lock_state_load(user=user)
-        for_good = is_locked_for_good(user)
-        until = None if for_good else user.code_locked_until
-        return Verification(ok=False, lock=Lock(locked=True, until=until, for_good=for_good))
+        lock = lock_of(user)
+        if not lock.locked:  # the lock ended between the two statements: still refused
+            lock = Lock(locked=True, until=user.code_locked_until)
+        return Verification(ok=False, lock=lock)
     accepted = accept()
     if accepted is not None and accepted.ok:
         return accepted

@@ -160,6 +160,12 @@ def password_step(client: Client, email: str, password: str = PASSWORD, next_url
     return client.post(reverse("accounts:login"), data)
 
 
+def recovery_code_post(client: Client, code: str, **extra):
+    """ "Use a recovery code instead", then ``code`` on that page."""
+    client.post(reverse("accounts:login-switch"), {"step": "recovery-code"})
+    return client.post(reverse("accounts:login-recovery-code"), {"recovery_code": code, **extra})
+
+
 def link_from_outbox() -> str:
     """The sign-in link in the newest email."""
     body = mail.outbox[-1].body

@@ -105,7 +105,8 @@ _LIMITS = {
 }
 
 
-def _wait_text(seconds: int | None) -> str:
+def wait_text(seconds: int | None) -> str:
+    """How long to wait, in the member's terms: "Try again in 14 minutes." """
     if not seconds or seconds <= 0:
         return _("Wait a few minutes, then try again.")
     if seconds < 60:
@@ -121,7 +122,7 @@ def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
     group = getattr(exception, "group", None)
     retry_after = getattr(exception, "retry_after", None)
     text = str(_LIMITS.get(group, _("There were too many attempts from here.")))
-    text += " " + _wait_text(retry_after)
+    text += " " + wait_text(retry_after)
     note = getattr(exception, "note", "")
     if note:
         text += " " + note

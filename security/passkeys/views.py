@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,6 +24,7 @@ from security.passkeys import services
 from security.passkeys.forms import PasskeyAddForm, PasskeyAnswerForm, PasskeyNameForm
 from security.passkeys.models import Passkey
 from security.recovery_codes.services import recovery_codes_list
+from security.step_pages import step_page_context
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
 
 # The secret that binds a registration's challenge to this browser's session.
@@ -229,25 +229,12 @@ def login_passkey(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "problem": None if lock.locked else problem,
-        "locked": lock.locked,
-        "locked_for_good": lock.for_good,
-        "support_email": settings.SUPPORT_EMAIL,
         "options": None
         if lock.locked
         else services.passkey_sign_in_begin(member=member, binding=binding),
-        "alternatives": _alternatives(member.user),
-        "trust_days": request.pending_login.trust_days,
-        "trust_ticked": request.POST.get("trust") == "on",
+        **step_page_context(
+            request=request, user=member.user, lock=lock, step_key=services.PASSKEY_STEP
+        ),
     }
     status = 429 if lock.locked else (400 if problem or form.errors else 200)
     return render(request, "passkeys/login.html", context, status=status)
-
-
-def _alternatives(user) -> list:
-    """The member's other second steps ("Use your authenticator app instead"), each passed
-    to through accounts:login-switch."""
-    return [
-        step
-        for step in stages.steps_of(user)
-        if step.key != services.PASSKEY_STEP and step is not stages.EMAIL_LINK
-    ]

@@ -3,24 +3,42 @@ code is consumed by one conditional UPDATE, never read-then-write."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import stages
 from accounts.models import User
 from accounts.services import user_sessions_end
-from security import encryption
-from security.events import Audit, Kind, event_record
+from accounts.stages import StepMember
+from security import encryption, lockout
+from security.events import Audit, Kind, event_build, event_record
+from security.lockout import Verification
 from security.models import RecoveryCode
 from security.recovery_codes import codes
 from twofactor_site.mail import email_send
+
+RECOVERY_CODE_STEP = "recovery-code"  # the key of this step in accounts.stages (security/apps.py)
 
 # --- Reading -------------------------------------------------------------------------------
 
 
 def recovery_codes_remaining(*, user: User) -> int:
     return RecoveryCode.objects.filter(user=user, active=True, used_at=None).count()
+
+
+def has_recovery_codes(user: User) -> bool:
+    """Whether ``user`` holds an unused recovery code (accounts.stages asks this)."""
+    return RecoveryCode.objects.filter(user=user, active=True, used_at=None).exists()
+
+
+def recovery_codes_exist() -> Exists:
+    """For a step's loader (accounts.stages.with_steps): the row's member holds an unused code."""
+    return Exists(RecoveryCode.objects.filter(user=OuterRef("pk"), active=True, used_at=None))
 
 
 def recovery_codes_unused_subquery() -> Subquery:
@@ -102,3 +120,56 @@ def recovery_code_consume(*, user: User, normalized: str) -> bool:
         ).update(used_at=timezone.now())
         == 1
     )
+
+
+# --- Verifying at sign-in ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecoveryStepMember(StepMember):
+    """The member at the recovery-code step, with their unused codes counted."""
+
+    recovery_codes_unused: int = 0  # before this attempt
+
+
+def recovery_step_load(user_id: int, request: HttpRequest) -> RecoveryStepMember | None:
+    """The recovery-code step's loader (registered in security/apps.py): the active member,
+    their unused codes counted and their other ways in (for the page), in one query."""
+    users = User.objects.select_related("account")  # a sign-in's notice names the team
+    users = stages.with_steps(users.annotate(unused=recovery_codes_unused_subquery()))
+    try:
+        user = users.get(pk=user_id, is_active=True)
+    except User.DoesNotExist:
+        return None
+    return RecoveryStepMember(user=user, recovery_codes_unused=user.unused)
+
+
+def recovery_code_verify(*, audit: Audit, member: RecoveryStepMember, raw: str) -> Verification:
+    """Check a recovery code typed at sign-in, through the lockout like any factor
+    (security.lockout.verify_guarded): used up once, emailed about, its use recorded with the
+    sign-in. A code of the member's that was used before fails with the reason "used"."""
+    user = member.user
+
+    def accept() -> Verification | None:
+        normalized = codes.normalize(raw)
+        if normalized is None:
+            return None
+        if not recovery_code_consume(user=user, normalized=normalized):
+            used = RecoveryCode.objects.filter(
+                user=user,
+                active=True,
+                used_at__isnull=False,
+                digest__in=encryption.keyed_digest_candidates(normalized),
+            ).exists()
+            return Verification(ok=False, reason="used") if used else None
+        # Counted with the member before this code was used (recovery_step_load): one fewer
+        # now. Two of one member's codes used at the same instant could each report one too
+        # many; the codes themselves are still consumed exactly once.
+        left = max(member.recovery_codes_unused - 1, 0)
+        used = event_build(kind=Kind.RECOVERY_CODE_USED, audit=audit, user=user, remaining=left)
+        email_send(
+            to=[user.email], name="recovery-code-used", context={"user": user, "remaining": left}
+        )
+        return Verification(ok=True, method="recovery_code", remaining_codes=left, events=(used,))
+
+    return lockout.verify_guarded(audit=audit, user=user, accept=accept)

@@ -9,9 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import stages
 from accounts.presence import session_reattach
 from security.decorators import (
     TOTP_ENROLLMENT_FLOW,
@@ -20,7 +23,12 @@ from security.decorators import (
     recent_auth_required,
 )
 from security.events import Audit
+from security.forms import RecoveryCodeForm
+from security.lockout import lock_of
 from security.recovery_codes import services
+from security.recovery_codes.services import RECOVERY_CODE_STEP
+from security.step_pages import step_page_context
+from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
 
 def _codes_text(request: HttpRequest, codes: list[str]) -> HttpResponse:
@@ -127,3 +135,59 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     session_reattach(request)  # this session goes on; the others ended
     messages.success(request, _("New recovery codes are ready. Your old codes no longer work."))
     return redirect("security:recovery-codes")
+
+
+# --- The sign-in step: a recovery code instead of the member's factor -----------------------
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("recovery_code")
+@never_cache
+# The same limit as codes from the app (one group, one count): a recovery code is no way round it.
+@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
+@stages.step_required(RECOVERY_CODE_STEP)
+def login_recovery_code(request: HttpRequest) -> HttpResponse:
+    member = request.step_member  # services.recovery_step_load
+    form = RecoveryCodeForm(request.POST if request.method == "POST" else None)
+    lock = None
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["recovery_code"]
+        result = services.recovery_code_verify(audit=Audit.of(request), member=member, raw=raw)
+        if result.ok:
+            _recovery_code_message(request, result.remaining_codes)
+            return stages.step_passed(
+                request,
+                user=member.user,
+                method=result.method,
+                events=result.events,
+                trust=stages.trust_requested(request),
+            )
+        if result.reason == "used":
+            form.add_error("recovery_code", _("That recovery code was already used."))
+        else:
+            form.add_error(
+                "recovery_code",
+                _("That isn't one of your recovery codes. Check it and try again."),
+            )
+        lock = result.lock
+    lock = lock or lock_of(member.user)
+    if lock.locked:
+        form.errors.pop("recovery_code", None)
+    page = step_page_context(
+        request=request, user=member.user, lock=lock, step_key=RECOVERY_CODE_STEP
+    )
+    context = {"form": form, **page}
+    status = 429 if lock.locked else (400 if form.errors else 200)
+    return render(request, "accounts/login_recovery_code.html", context, status=status)
+
+
+def _recovery_code_message(request: HttpRequest, remaining: int) -> None:
+    text = ngettext(
+        "You signed in with a recovery code. You have %(n)d recovery code left.",
+        "You signed in with a recovery code. You have %(n)d recovery codes left.",
+        remaining,
+    ) % {"n": remaining}
+    if remaining <= settings.TWOFACTOR_RECOVERY_CODES_LOW:
+        messages.warning(request, text + " " + _("Generate new ones in your personal settings."))
+    else:
+        messages.info(request, text)

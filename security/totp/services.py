@@ -16,11 +16,10 @@ from accounts.models import User
 from accounts.services import user_sessions_end
 from accounts.stages import StepMember
 from security import encryption, lockout
-from security.events import Audit, Kind, event_build, event_record
+from security.events import Audit, Kind, event_record
 from security.lockout import Verification
 from security.models import TOTPDevice
 from security.policy import active_apps, removal_allowed
-from security.recovery_codes import codes as recovery_codes
 from security.recovery_codes import services as recovery_code_services
 from security.totp import codes
 from twofactor_site.mail import email_send
@@ -98,23 +97,21 @@ class CodeStepMember(StepMember):
 
     device_loaded: bool = False
     device: TOTPDevice | None = None  # the active app, when loaded; None without one
-    recovery_codes_unused: int | None = None  # before this attempt, when loaded
 
 
 def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
     """The code step's loader (registered in security/apps.py): the active member by primary
-    key, with what this request needs. The page needs the member's row alone. A posted
-    6-digit code needs the authenticator device (joined); a posted recovery code the count
-    of unused codes (a subquery), which the answer reports. A guess wrong either way costs a
-    query, never a check: ``second_factor_verify`` looks up what was not loaded."""
+    key, with what this request needs. The page needs the member's row and which other ways
+    in they have (annotations of the same query). A posted 6-digit code needs the
+    authenticator device (joined). A guess wrong costs a query, never a check:
+    ``totp_code_verify`` looks up what was not loaded."""
     raw = request.POST.get("code", "") if request.method == "POST" else None
     wants_device = raw is not None and codes.normalize_code(raw) is not None
-    wants_count = raw is not None and not wants_device and recovery_codes.normalize(raw) is not None
     users = User.objects.select_related("account")  # a sign-in's notice names the team
     if wants_device:
         users = users.select_related("totp_device")
-    if wants_count:
-        users = users.annotate(unused=recovery_code_services.recovery_codes_unused_subquery())
+    else:
+        users = stages.with_steps(users)
     try:
         user = users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:
@@ -125,12 +122,7 @@ def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
         # the conditional UPDATE of _totp_accept, which is by primary key.
         device = getattr(user, "totp_device", None)
         device = device if device is not None and device.confirmed_at is not None else None
-    return CodeStepMember(
-        user=user,
-        device_loaded=wants_device,
-        device=device,
-        recovery_codes_unused=user.unused if wants_count else None,
-    )
+    return CodeStepMember(user=user, device_loaded=wants_device, device=device)
 
 
 def _totp_accept(*, device: TOTPDevice | None, code: str) -> bool:
@@ -148,35 +140,20 @@ def _totp_accept(*, device: TOTPDevice | None, code: str) -> bool:
     )
 
 
-def second_factor_verify(*, audit: Audit, member: CodeStepMember, raw: str) -> Verification:
-    """Check what the member typed at the code step: a 6-digit code or a recovery code,
-    through the lockout (security.lockout.verify_guarded)."""
+def totp_code_verify(*, audit: Audit, member: CodeStepMember, raw: str) -> Verification:
+    """Check a code from the app typed at the code step, through the lockout
+    (security.lockout.verify_guarded). Recovery codes have a step of their own
+    (security.recovery_codes.services.recovery_code_verify)."""
     user = member.user
 
     def accept() -> Verification | None:
         code = codes.normalize_code(raw)
-        if code is not None:
-            device = member.device if member.device_loaded else active_device(user)
-            accepted = _totp_accept(device=device, code=code)
-            return Verification(ok=True, method="totp") if accepted else None
-        normalized = recovery_codes.normalize(raw)
-        if normalized is None or not recovery_code_services.recovery_code_consume(
-            user=user, normalized=normalized
-        ):
+        if code is None:
             return None
-        # Counted with the member before this code was used (code_step_load): one fewer
-        # now. Two of one member's codes used at the same instant could each report one too
-        # many; the codes themselves are still consumed exactly once.
-        left = (
-            member.recovery_codes_unused - 1
-            if member.recovery_codes_unused is not None
-            else recovery_code_services.recovery_codes_remaining(user=user)
+        device = member.device if member.device_loaded else active_device(user)
+        return (
+            Verification(ok=True, method="totp") if _totp_accept(device=device, code=code) else None
         )
-        used = event_build(kind=Kind.RECOVERY_CODE_USED, audit=audit, user=user, remaining=left)
-        email_send(
-            to=[user.email], name="recovery-code-used", context={"user": user, "remaining": left}
-        )
-        return Verification(ok=True, method="recovery_code", remaining_codes=left, events=(used,))
 
     return lockout.verify_guarded(audit=audit, user=user, accept=accept)
 

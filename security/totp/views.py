@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
@@ -28,6 +27,7 @@ from security.forms import SecondFactorCodeForm
 from security.lockout import lock_of
 from security.policy import removal_allowed, requirement_applies
 from security.recovery_codes.services import recovery_codes_remaining
+from security.step_pages import step_page_context
 from security.totp import codes, services
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
 
@@ -143,7 +143,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
     return render(request, "security/totp_remove.html", context)
 
 
-# --- The sign-in step: a code from the app, or a recovery code -------------------------------
+# --- The sign-in step: a code from the app -----------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
@@ -153,46 +153,27 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 @stages.step_required(CODE_STEP)
 def login_code(request: HttpRequest) -> HttpResponse:
     member = request.step_member  # services.code_step_load
-    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = SecondFactorCodeForm(data, recovery_code_hint=True)
     lock = None
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["code"]
-        result = services.second_factor_verify(audit=Audit.of(request), member=member, raw=raw)
+        result = services.totp_code_verify(audit=Audit.of(request), member=member, raw=raw)
         if result.ok:
-            if result.method == "recovery_code":
-                _recovery_code_message(request, result.remaining_codes)
             return stages.step_passed(
                 request,
                 user=member.user,
                 method=result.method,
-                events=result.events,
                 trust=stages.trust_requested(request),
             )
         form.add_error("code", _("That code didn't work. Check your app and try again."))
         lock = result.lock
-    if lock is None:
-        lock = lock_of(member.user)
+    lock = lock or lock_of(member.user)
     if lock.locked:
         form.errors.pop("code", None)
     context = {
         "form": form,
-        "locked": lock.locked,
-        "locked_for_good": lock.for_good,
-        "support_email": settings.SUPPORT_EMAIL,
-        "trust_days": request.pending_login.trust_days,
-        "trust_ticked": request.POST.get("trust") == "on",
+        **step_page_context(request=request, user=member.user, lock=lock, step_key=CODE_STEP),
     }
     status = 429 if lock.locked else (400 if form.errors else 200)
     return render(request, "accounts/login_code.html", context, status=status)
-
-
-def _recovery_code_message(request: HttpRequest, remaining: int) -> None:
-    text = ngettext(
-        "You signed in with a recovery code. You have %(n)d recovery code left.",
-        "You signed in with a recovery code. You have %(n)d recovery codes left.",
-        remaining,
-    ) % {"n": remaining}
-    if remaining <= settings.TWOFACTOR_RECOVERY_CODES_LOW:
-        messages.warning(request, text + " " + _("Generate new ones in your personal settings."))
-    else:
-        messages.info(request, text)

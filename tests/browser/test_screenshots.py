@@ -157,6 +157,16 @@ def test_every_main_page(
     code_page.goto("/login/code/")
     assert heading(code_page) == "Sign-in is locked for now"
     camera(code_page, "locked-out")
+    User.objects.filter(pk=tom.pk).update(code_locked_until=None, failed_code_count=7)
+    recovery_page = new_context(size).new_page()
+    password_step(recovery_page, tom.email, PASSWORD)
+    recovery_page.get_by_role("button", name="Use a recovery code instead").click()
+    recovery_page.wait_for_url("**/login/code/recovery/")
+    camera(recovery_page, "recovery-code-step")
+    recovery_page.get_by_label("Recovery code").fill("zzzzz-zzzzz")
+    recovery_page.get_by_role("button", name="Verify").click()
+    assert "2 tries left" in recovery_page.get_by_role("status").inner_text()
+    camera(recovery_page, "recovery-code-wrong")
 
     expired = new_context(size).new_page()
     password_step(expired, sso_member.email, PASSWORD)  # SSO: answered like a wrong password
@@ -297,6 +307,13 @@ def test_passkey_pages(viewport, camera, new_context, member):
     password_step(page, member.email, PASSWORD)
     page.wait_for_url("**/login/passkey/")
     camera(page, "passkey-step")
+    # A member whose only factor is a key may use a recovery code, and go back to the key.
+    page.get_by_role("button", name="Use a recovery code instead").click()
+    page.wait_for_url("**/login/code/recovery/")
+    assert page.get_by_role("button", name="Use your authenticator app instead").count() == 0
+    camera(page, "recovery-code-passkey-only")
+    page.get_by_role("button", name="Use a passkey or security key instead").click()
+    page.wait_for_url("**/login/passkey/")
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -145,5 +147,11 @@ def test_locked_code_step_says_so(page, member_with_totp, settings):
         page.get_by_role("button", name="Use another account").click()
     password_step(page, member_with_totp.email, PASSWORD)
     page.wait_for_url("**/login/code/")
-    expect(page.get_by_role("alert")).to_contain_text("Too many wrong codes")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Too many failed attempts")
+    expect(alert).to_contain_text(re.compile(r"locked until \d\d:\d\d UTC"))
+    expect(alert).to_contain_text("Try again in 15 minutes.")
+    expect(page.get_by_role("heading", name="What you can do now")).to_be_visible()
     expect(page.get_by_label("Authentication code")).to_have_count(0)
+    expect(page.get_by_role("button", name="Use a recovery code instead")).to_have_count(0)
+    expect(page.get_by_text("recovery codes above")).to_have_count(0)

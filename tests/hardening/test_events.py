@@ -16,9 +16,10 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import User
 from accounts.tokens import password_reset_tokens
 from security.models import SecurityEvent
+from security.recovery_codes import codes as recovery_codes
 from security.recovery_codes import services as recovery_code_services
 from security.totp import services as totp_services
-from tests.conftest import PASSWORD, current_code, link_from_outbox, path_of
+from tests.conftest import PASSWORD, current_code, link_from_outbox, path_of, recovery_code_post
 
 Kind = SecurityEvent.Kind
 IP = "198.51.100.7"
@@ -35,6 +36,8 @@ def sign_in(client: Client, user, *, code: str | None = None):
     if code is None:
         client.get(path_of(link_from_outbox()))
         return client.post(reverse("accounts:login-link"))
+    if recovery_codes.normalize(code) is not None:
+        return recovery_code_post(client, code)
     return client.post(reverse("accounts:login-code"), {"code": code})
 
 

@@ -23,7 +23,13 @@ from django.urls import reverse
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import SignInLink
 from security.models import SecurityEvent
-from tests.conftest import link_from_outbox, password_step, path_of, sign_in_with_link
+from tests.conftest import (
+    link_from_outbox,
+    password_step,
+    path_of,
+    recovery_code_post,
+    sign_in_with_link,
+)
 from tests.hardening.conftest import (
     PrivateSMTP,
     browser,
@@ -207,7 +213,7 @@ def test_smtp_down_sign_in_with_recovery_code_still_works(settings, member_with_
     code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
     client = Client(raise_request_exception=False)
     password_step(client, member_with_totp.email)
-    response = client.post(reverse("accounts:login-code"), {"code": code})
+    response = recovery_code_post(client, code)
     assert response.status_code == HTTPStatus.FOUND
 
 

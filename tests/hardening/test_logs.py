@@ -90,7 +90,11 @@ class Journey:
 
     def code(self, code: str, *, ok: bool = True) -> None:
         self.secrets.add(code)
-        response = self.post("accounts:login-code", {"code": code})
+        if recovery_codes.normalize(code) is not None and len(code) > 6:
+            self.post("accounts:login-switch", {"step": "recovery-code"})
+            response = self.post("accounts:login-recovery-code", {"recovery_code": code})
+        else:
+            response = self.post("accounts:login-code", {"code": code})
         assert (response.status_code == 302) is ok, response.status_code
 
 

@@ -41,7 +41,10 @@ def _pending_logins(settings, user) -> list[Client]:
 def test_one_recovery_code_in_parallel_signs_in_once(settings, member_with_totp):
     clients = _pending_logins(settings, member_with_totp)
     code = recovery_code_services.recovery_codes_list(user=member_with_totp)[0][0]
-    statuses = _post_at_once(clients, reverse("accounts:login-code"), {"code": code})
+    for client in clients:
+        client.post(reverse("accounts:login-switch"), {"step": "recovery-code"})
+    url = reverse("accounts:login-recovery-code")
+    statuses = _post_at_once(clients, url, {"recovery_code": code})
     assert statuses.count(HTTPStatus.FOUND) == 1, statuses
     assert all(s in (HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST) for s in statuses), statuses
     assert RecoveryCode.objects.filter(user=member_with_totp, used_at__isnull=False).count() == 1

@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import User
 from accounts.tokens import password_reset_tokens
 from security.recovery_codes import services as recovery_services
-from tests.conftest import PASSWORD, password_step, sign_in_with_link
+from tests.conftest import PASSWORD, password_step, recovery_code_post, sign_in_with_link
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -139,7 +139,7 @@ def _signed_in_with_codes(user: User, code_index: int = 0) -> Client:
     client = Client(raise_request_exception=False)
     code = recovery_services.recovery_codes_list(user=user)[code_index][0]
     password_step(client, user.email)
-    client.post(reverse("accounts:login-code"), {"code": code})
+    recovery_code_post(client, code)
     assert _signed_in(client)
     return client
 

@@ -20,6 +20,7 @@ from tests.conftest import (
     link_from_outbox,
     password_step,
     path_of,
+    recovery_code_post,
     sign_in_with_link,
 )
 
@@ -105,7 +106,7 @@ def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
     codes = recovery_code_services.recovery_codes_list(user=member_with_totp)
     for client, (code, _used) in zip((here, elsewhere), codes):
         password_step(client, member_with_totp.email)
-        client.post(reverse("accounts:login-code"), {"code": code})
+        recovery_code_post(client, code)
         assert is_signed_in(client)
     return here, elsewhere
 

@@ -29,6 +29,23 @@ def code_post(client, code, **extra):
     return client.post(reverse("accounts:login-code"), {"code": code, **extra})
 
 
+def switch_to(client, step: str):
+    """ "Use a recovery code instead" (step "recovery-code"), or another way back."""
+    return client.post(reverse("accounts:login-switch"), {"step": step})
+
+
+@pytest.fixture
+def recovery_client(code_client):
+    """A browser at the code step that chose "Use a recovery code instead"."""
+    response = switch_to(code_client, "recovery-code")
+    assert response.url == reverse("accounts:login-recovery-code")
+    return code_client
+
+
+def recovery_post(client, code, **extra):
+    return client.post(reverse("accounts:login-recovery-code"), {"recovery_code": code, **extra})
+
+
 @pytest.fixture
 def totp_client(client, member_with_totp, clock):
     """``member_with_totp`` signed in with a code from the app (the current step is used)."""

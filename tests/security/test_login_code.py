@@ -1,6 +1,8 @@
 """The code step of signing in: /login/code/ (security.totp.views.login_code)."""
 
+import re
 from datetime import timedelta
+from html import unescape
 from http import HTTPStatus
 
 import pytest
@@ -11,10 +13,10 @@ from django.utils import timezone
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import User
-from security.models import RecoveryCode, SecurityEvent, TOTPDevice
+from security.models import SecurityEvent, TOTPDevice
 from security.recovery_codes import services as recovery_code_services
 from tests.conftest import is_signed_in, password_step, recovery_codes_of
-from tests.security.conftest import code_for, code_post
+from tests.security.conftest import code_for, code_post, recovery_post, switch_to
 
 URL = reverse("accounts:login-code")
 
@@ -191,7 +193,7 @@ def test_login_code_locked_after_max_failures(code_client, member_with_totp, clo
     responses = _lock_out(code_client, member_with_totp, clock, settings)
     assert [r.status_code for r in responses[:-1]] == [HTTPStatus.BAD_REQUEST] * 2
     assert responses[-1].status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert "Too many wrong codes" in responses[-1].content.decode()
+    assert "Too many failed attempts" in responses[-1].content.decode()
     member_with_totp.refresh_from_db()
     assert member_with_totp.code_locked_until > timezone.now() + timedelta(
         minutes=settings.TWOFACTOR_LOCKOUT_MINUTES - 1
@@ -214,7 +216,7 @@ def test_login_code_locked_refuses_right_code_even_from_a_fresh_browser(
     assert fresh.get(URL).status_code == HTTPStatus.TOO_MANY_REQUESTS
     response = code_post(fresh, code_for(member_with_totp, clock=clock))
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert "Too many wrong codes" in response.content.decode()
+    assert "Too many failed attempts" in response.content.decode()
     assert not is_signed_in(fresh)
     # Refused while locked means not used up either.
     assert TOTPDevice.objects.get(user=member_with_totp).last_used_step < clock.step()
@@ -224,7 +226,8 @@ def test_login_code_locked_refuses_recovery_code(code_client, member_with_totp, 
     settings.TWOFACTOR_MAX_FAILED_CODES = 2
     recovery = recovery_codes_of(member_with_totp)[0]
     _lock_out(code_client, member_with_totp, clock, settings)
-    response = code_post(code_client, recovery)
+    switch_to(code_client, "recovery-code")
+    response = recovery_post(code_client, recovery)
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
@@ -255,81 +258,6 @@ def test_login_code_per_ip_rate_limit(client, member_with_totp, account, clock, 
     response = code_post(other, code_for(member_with_totp, clock=clock))
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert not is_signed_in(other)
-
-
-# --- Recovery codes ------------------------------------------------------------------------
-
-
-def test_login_code_recovery_code_signs_in_once(client, member_with_totp):
-    code = recovery_codes_of(member_with_totp)[3]
-    password_step(client, member_with_totp.email)
-    response = code_post(client, code)
-    assert response.status_code == HTTPStatus.FOUND
-    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
-    assert mail.outbox[-1].to == [member_with_totp.email]
-    assert "recovery code was used" in mail.outbox[-1].subject
-    assert "9 codes left" in mail.outbox[-1].body
-    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.RECOVERY_CODE_USED)
-    assert event.user == member_with_totp and code not in str(event.detail)
-    messages = client.get(reverse("home")).content.decode()
-    assert "You have 9 recovery codes left" in messages
-    assert is_signed_in(client)  # after the page that shows the message once
-
-    client.post(reverse("accounts:logout"))
-    password_step(client, member_with_totp.email)
-    response = code_post(client, code)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert not is_signed_in(client)
-    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        lambda c: c.upper(),
-        lambda c: c.replace("-", ""),
-        lambda c: " " + c.replace("-", " ") + " ",
-        lambda c: "-".join(c.replace("-", "")),
-    ],
-)
-def test_login_code_recovery_code_tolerates_spaces_dashes_case(
-    code_client, member_with_totp, typed
-):
-    response = code_post(code_client, typed(recovery_codes_of(member_with_totp)[0]))
-    assert response.status_code == HTTPStatus.FOUND
-    assert is_signed_in(code_client)
-
-
-def test_login_code_recovery_code_low_count_warned(code_client, member_with_totp, settings):
-    codes = recovery_codes_of(member_with_totp)
-    used = len(codes) - settings.TWOFACTOR_RECOVERY_CODES_LOW
-    ids = (
-        RecoveryCode.objects.filter(user=member_with_totp)
-        .order_by("id")
-        .values_list("id", flat=True)[:used]
-    )
-    RecoveryCode.objects.filter(id__in=list(ids)).update(used_at=timezone.now())
-    response = code_post(code_client, codes[-1], follow=False)
-    assert response.status_code == HTTPStatus.FOUND
-    html = code_client.get(reverse("home")).content.decode()
-    remaining = settings.TWOFACTOR_RECOVERY_CODES_LOW - 1
-    assert f"You have {remaining} recovery codes left" in html
-    assert "message-warning" in html
-    assert "Generate new ones" in html
-
-
-def test_login_code_wrong_recovery_code_counted(code_client, member_with_totp):
-    response = code_post(code_client, "zzzzz-zzzzz")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    member_with_totp.refresh_from_db()
-    assert member_with_totp.failed_code_count == 1
-
-
-def test_login_code_inactive_recovery_code_refused(code_client, member_with_totp):
-    """Codes of an unfinished re-enrollment are not usable."""
-    RecoveryCode.objects.filter(user=member_with_totp).update(active=False)
-    response = code_post(code_client, "abcde-fghjk")
-    assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
 # --- Malformed input -------------------------------------------------------------------------
@@ -439,27 +367,6 @@ def test_login_code_page_one_query(code_client, django_assert_max_num_queries):
     assert response.status_code == HTTPStatus.OK
 
 
-def test_login_code_recovery_code_at_most_five_queries(
-    code_client, member_with_totp, django_assert_max_num_queries
-):
-    """The pending user (with the app and the count of unused codes), the code's conditional
-    UPDATE, its security event, last_login and the sign-in event."""
-    code = recovery_codes_of(member_with_totp)[0]
-    with django_assert_max_num_queries(5):
-        response = code_post(code_client, code)
-    assert response.status_code == HTTPStatus.FOUND
-
-
-def test_login_code_recovery_code_reports_exact_count_left(code_client, member_with_totp):
-    from django.core import mail
-
-    codes = recovery_codes_of(member_with_totp)
-    mail.outbox.clear()
-    response = code_post(code_client, codes[3])
-    assert response.status_code == HTTPStatus.FOUND
-    assert "9 codes left" in mail.outbox[-1].body
-
-
 def test_login_code_wrong_code_bounded_queries(
     code_client, member_with_totp, clock, django_assert_max_num_queries
 ):
@@ -477,7 +384,8 @@ def test_login_code_no_code_in_logs_or_emails(client, member_with_totp, clock, c
     totp_code = code_for(member_with_totp, clock=clock)
     password_step(client, member_with_totp.email)
     code_post(client, "000000" if totp_code != "000000" else "111111")
-    code_post(client, recovery)
+    switch_to(client, "recovery-code")
+    recovery_post(client, recovery)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     emails = "\n".join(m.body + str(m.alternatives) for m in mail.outbox)
     for secret in (recovery, recovery.replace("-", ""), member_with_totp.totp_secret):
@@ -528,3 +436,127 @@ def test_consecutive_cap_setting_within_nist_limit():
         < django_settings.TWOFACTOR_MAX_CONSECUTIVE_FAILED_CODES
         <= 100
     )
+
+
+# --- What the page says: the lock, the tries left, the other ways in ----------------------
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", unescape(response.content.decode()))
+
+
+def _wrong(user, clock) -> str:
+    return "000000" if code_for(user, clock=clock) != "000000" else "999999"
+
+
+def test_login_code_locked_page_says_what_until_when_and_what_to_do(
+    code_client, member_with_totp, clock, settings
+):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 3
+    settings.SUPPORT_EMAIL = "help@twofactor.example"
+    _lock_out(code_client, member_with_totp, clock, settings)
+    member_with_totp.refresh_from_db()
+    until = member_with_totp.code_locked_until.strftime("%H:%M")
+    text = _text(code_client.get(URL))
+    assert (
+        "signing in with a code from your authenticator app or a recovery code is locked "
+        f"until {until} UTC, even with the right one." in text
+    )
+    assert f"Try again in {settings.TWOFACTOR_LOCKOUT_MINUTES} minutes." in text
+    assert "What you can do now" in text
+    assert f"sign in again from the start after {until} UTC" in text
+    assert "Ask an Account Admin of your team to remove and re-add you" in text
+    assert 'href="mailto:help@twofactor.example"' in code_client.get(URL).content.decode()
+    # Nothing offers a field or a way that the lock refuses too.
+    assert "recovery codes above" not in text
+    assert 'name="code"' not in text
+    assert "Use a recovery code instead" not in text
+
+
+def test_login_code_locked_page_counts_down_in_minutes(
+    code_client, member_with_totp, clock, settings
+):
+    settings.TWOFACTOR_MAX_FAILED_CODES = 2
+    _lock_out(code_client, member_with_totp, clock, settings)
+    User.objects.filter(pk=member_with_totp.pk).update(
+        code_locked_until=timezone.now() + timedelta(minutes=13, seconds=10)
+    )
+    assert "Try again in 14 minutes." in _text(code_client.get(URL))
+
+
+def test_login_code_locked_for_good_names_no_time(code_client, member_with_totp, account_admin):
+    User.objects.filter(pk=member_with_totp.pk).update(failed_code_count=100)
+    text = _text(code_client.get(URL))
+    assert "is locked until an Account Admin of your team removes and re-adds you" in text
+    assert "Try again in" not in text and "sign in again from the start" not in text
+
+
+def test_login_code_locked_admin_is_told_to_ask_another_admin(client, account_admin, clock):
+    from tests.conftest import enroll_totp
+
+    enroll_totp(account_admin)
+    User.objects.filter(pk=account_admin.pk).update(failed_code_count=100)
+    password_step(client, account_admin.email)
+    text = _text(client.get(URL))
+    assert "Ask another Account Admin of your team" in text
+
+
+def test_login_code_warns_from_the_seventh_wrong_code(
+    code_client, member_with_totp, clock, settings
+):
+    assert settings.TWOFACTOR_MAX_FAILED_CODES == 10
+    wrong = _wrong(member_with_totp, clock)
+    texts = [_text(code_post(code_client, wrong)) for _ in range(9)]
+    for text in texts[:6]:
+        assert "left before sign-in locks" not in text
+    assert "3 tries left before sign-in locks for 15 minutes." in texts[6]
+    assert "2 tries left before sign-in locks for 15 minutes." in texts[7]
+    assert "1 try left before sign-in locks for 15 minutes." in texts[8]
+    # A fresh visit of the page says it too: it is the member's count, not this browser's.
+    fresh = Client()
+    password_step(fresh, member_with_totp.email)
+    assert "1 try left before sign-in locks" in _text(fresh.get(URL))
+
+
+def test_login_code_warns_before_the_lock_for_good(code_client, member_with_totp, clock, settings):
+    User.objects.filter(pk=member_with_totp.pk).update(failed_code_count=97)
+    text = _text(code_client.get(URL))
+    assert "3 tries left before sign-in locks until an Account Admin" in text
+
+
+def test_login_code_recovery_code_in_the_app_field_points_to_its_page(
+    code_client, member_with_totp
+):
+    code = recovery_codes_of(member_with_totp)[0]
+    response = code_post(code_client, code)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "That looks like a recovery code." in _text(response)
+    assert not is_signed_in(code_client)
+    member_with_totp.refresh_from_db()
+    assert member_with_totp.failed_code_count == 0
+    assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
+
+
+def test_login_code_offers_a_recovery_code_and_a_passkey(client, member_with_totp):
+    from tests.passkeys.conftest import add_passkey
+
+    password_step(client, member_with_totp.email)
+    text = _text(client.get(URL))
+    assert "Use a recovery code instead" in text
+    assert "Use a passkey or security key instead" not in text  # they have none
+    add_passkey(member_with_totp)
+    client = Client()
+    password_step(client, member_with_totp.email)
+    switch_to(client, "code")
+    text = _text(client.get(URL))
+    assert "Use a recovery code instead" in text
+    assert "Use a passkey or security key instead" in text
+
+
+def test_login_code_without_recovery_codes_offers_none(code_client, member_with_totp):
+    from security.models import RecoveryCode
+
+    RecoveryCode.objects.filter(user=member_with_totp).update(used_at=timezone.now())
+    assert "Use a recovery code instead" not in _text(code_client.get(URL))
+    response = switch_to(code_client, "recovery-code")
+    assert response.url == URL

@@ -8,8 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from security.models import RecoveryCode, SecurityEvent
-from tests.conftest import password_step, recovery_codes_of
-from tests.security.conftest import code_post
+from tests.conftest import password_step, recovery_code_post, recovery_codes_of
 
 URL = reverse("security:recovery-codes")
 DOWNLOAD = reverse("security:recovery-codes-download")
@@ -38,7 +37,7 @@ def test_recovery_codes_shows_codes_used_ones_struck(totp_client, member_with_to
     codes = recovery_codes_of(member_with_totp)
     other = Client()
     password_step(other, member_with_totp.email)
-    assert code_post(other, codes[0]).status_code == HTTPStatus.FOUND
+    assert recovery_code_post(other, codes[0]).status_code == HTTPStatus.FOUND
     first.refresh_from_db()
     assert first.used_at is not None
     page = totp_client.get(URL).content.decode()
@@ -82,8 +81,8 @@ def test_recovery_codes_regenerate_kills_old_codes(totp_client, member_with_totp
 
     other = Client()
     password_step(other, member_with_totp.email)
-    assert code_post(other, old[0]).status_code == HTTPStatus.BAD_REQUEST
-    assert code_post(other, new[0]).status_code == HTTPStatus.FOUND
+    assert recovery_code_post(other, old[0]).status_code == HTTPStatus.BAD_REQUEST
+    assert recovery_code_post(other, new[0]).status_code == HTTPStatus.FOUND
 
 
 def test_recovery_codes_regenerate_get_asks_first_and_changes_nothing(

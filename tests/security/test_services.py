@@ -22,8 +22,11 @@ from tests.conftest import AUDIT, enroll_totp, race, recovery_codes_of
 def _verify(user: User, raw: str):
     """The code step's verification of ``raw`` for ``user``, loaded as the step loads them
     for a POST of ``raw``."""
+    if totp.normalize_code(raw) is None:  # a recovery code: its own step
+        member = recovery_code_services.recovery_step_load(user.pk, RequestFactory().post("/"))
+        return recovery_code_services.recovery_code_verify(audit=AUDIT, member=member, raw=raw)
     member = totp_services.code_step_load(user.pk, RequestFactory().post("/", {"code": raw}))
-    return totp_services.second_factor_verify(audit=AUDIT, member=member, raw=raw)
+    return totp_services.totp_code_verify(audit=AUDIT, member=member, raw=raw)
 
 
 def fresh(user) -> User:
@@ -236,4 +239,4 @@ def test_second_factor_verify_stale_preloaded_device_of_a_removed_app_refused(me
     stale = totp_services.code_step_load(member_with_totp.pk, posted)  # before the removal
     assert stale.device is not None
     totp_services.totp_device_remove(audit=AUDIT, user=member_with_totp)
-    assert not totp_services.second_factor_verify(audit=AUDIT, member=stale, raw=code).ok
+    assert not totp_services.totp_code_verify(audit=AUDIT, member=stale, raw=code).ok
