@@ -108,10 +108,7 @@ def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
     raw = request.POST.get("code", "") if request.method == "POST" else None
     wants_device = raw is not None and codes.normalize_code(raw) is not None
     users = User.objects.select_related("account")  # a sign-in's notice names the team
-    if wants_device:
-        users = users.select_related("totp_device")
-    else:
-        users = stages.with_steps(users)
+    users = users.select_related("totp_device") if wants_device else stages.with_steps(users)
     try:
         user = users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:
