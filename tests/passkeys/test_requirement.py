@@ -122,3 +122,41 @@ def test_removing_the_app_is_allowed_when_a_passkey_meets_the_requirement(signed
     assert signed_in.get(reverse("home")).status_code == HTTPStatus.OK
     require(account, passkeys=False)
     assert signed_in.get(reverse("home")).url == reverse("security:enroll")
+
+
+def test_switching_an_active_requirement_between_app_and_app_or_passkey(
+    admin_client, account_admin, member, account
+):
+    """Through the Security page, as an Account Admin changes it: a member whose only factor
+    is a passkey is sent to app set-up under "app", let in under "app or passkey", and sent
+    to set-up again when it is narrowed back; a member with the app is let in throughout."""
+    from tests.conftest import password_step
+    from tests.passkeys.authenticator import options_in
+
+    enroll_totp(account_admin, client=admin_client)
+    key = add_passkey(member)
+    assert admin_client.post(SECURITY, {"require": "on", "accept": "app"}).status_code == 302
+    account.refresh_from_db()
+    assert account.require_totp and not account.accept_passkeys
+
+    browser = Client()
+    password_step(browser, member.email)
+    answer = key.assert_(options_in(browser.get(reverse("accounts:login-passkey"))))
+    assert browser.post(reverse("accounts:login-passkey"), {"answer": answer}).status_code == 302
+    assert browser.get(reverse("home")).url == reverse("security:enroll")
+
+    assert admin_client.post(SECURITY, {"require": "on", "accept": "app_or_passkey"}).url == SECURITY
+    account.refresh_from_db()
+    assert account.require_totp and account.accept_passkeys
+    assert browser.get(reverse("home")).status_code == HTTPStatus.OK
+    assert admin_client.get(reverse("home")).status_code == HTTPStatus.OK
+
+    assert admin_client.post(SECURITY, {"require": "on", "accept": "app"}).url == SECURITY
+    account.refresh_from_db()
+    assert not account.accept_passkeys
+    assert browser.get(reverse("home")).url == reverse("security:enroll")
+    assert admin_client.get(reverse("home")).status_code == HTTPStatus.OK
+    kinds = list(
+        SecurityEvent.objects.filter(kind=Kind.REQUIREMENT_ON).values_list("detail", flat=True)
+    )
+    assert {"accepts": "app_or_passkey"} in kinds and {"accepts": "app"} in kinds
