@@ -16,9 +16,11 @@ pytestmark = pytest.mark.browser
 def _code_step(page, email: str, code: str, *, trust: bool, password: str = PASSWORD) -> None:
     password_step(page, email, password)
     page.wait_for_url("**/login/code/")
+    page.get_by_role("button", name="Use a recovery code instead").click()
+    page.wait_for_url("**/login/code/recovery/")
     if trust:
         page.get_by_label("Trust this browser for 30 days").check()
-    page.get_by_label("Authentication code").fill(code)
+    page.get_by_label("Recovery code").fill(code)
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(lambda url: "/login/" not in url)
 
@@ -36,7 +38,8 @@ def test_trust_one_browser_and_end_it_from_the_other(new_context, member_with_to
 
     password_step(other, email, PASSWORD)
     other.wait_for_url("**/login/code/")  # still asked
-    other.get_by_label("Authentication code").fill(next(codes))
+    other.get_by_role("button", name="Use a recovery code instead").click()
+    other.get_by_label("Recovery code").fill(next(codes))
     other.get_by_role("button", name="Verify").click()
     other.wait_for_url(lambda url: "/login/" not in url)
     other.goto("/settings/personal/")
