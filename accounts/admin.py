@@ -216,21 +216,11 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
             members = members.filter(account__isnull=False).select_related("account")
         for member in members:
             try:
-                result = service(audit=audit, member=member, by=request.user)
+                service(audit=audit, member=member, by=request.user)
             except MemberError as error:
                 self.message_user(request, f"{member.email}: {error}", messages.ERROR)
                 continue
             done += 1
-            if isinstance(result, tuple) and not result[1]:
-                self.message_user(
-                    request,
-                    _(
-                        "%(email)s: the invitation email could not be sent; they can use "
-                        '"Forgot your password?" to set a password.'
-                    )
-                    % {"email": member.email},
-                    messages.WARNING,
-                )
         return done
 
 

@@ -29,8 +29,8 @@ class _PasswordResetForm(PasswordResetForm):
         html_email_template_name: str | None = None,
     ) -> None:
         """Only known addresses get mail, so the answer must not wait for it (its timing would
-        tell them apart) nor fail when the mail server is down: emails/password-reset-* is
-        rendered and sent in the background, where a failure is logged by its type alone."""
+        tell them apart) nor fail when the mail server is down: the request only queues it
+        (two rows); the worker renders emails/password-reset-* and sends it."""
         email_send_later(to=[to_email], name="password-reset", context=context)
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_sessions_end
 from security.events import NO_AUDIT, Audit, Kind, event_record
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 _CHANGE_ATTR = "_twofactor_password_change"
 
@@ -48,23 +49,24 @@ def password_changed(*, user: User) -> None:
     """The aftermath of a new password on ``user`` (from ``user_saved``)."""
     change = getattr(user, _CHANGE_ATTR, None) or PasswordChange()
     setattr(user, _CHANGE_ATTR, None)
-    user_sessions_end(user=user)
-    if change.kind == Kind.PASSWORD_RESET:
-        user.password_reset_at = timezone.now()
-        User.objects.filter(pk=user.pk).update(password_reset_at=user.password_reset_at)
-    event_record(
-        kind=change.kind,
-        audit=change.audit or NO_AUDIT,
-        user=user,
-        # Whoever held the link or the invitation; unknown for a command or a shell.
-        actor=user if change.audit is not None else None,
-    )
-    email_send(
-        to=[user.email],
-        name="password-changed",
-        context={
-            "user": user,
-            "invitation": change.kind == Kind.PASSWORD_SET,
-            "support_email": settings.SUPPORT_EMAIL,
-        },
-    )
+    with transaction.atomic():  # its sessions end and its email is queued together
+        user_sessions_end(user=user)
+        if change.kind == Kind.PASSWORD_RESET:
+            user.password_reset_at = timezone.now()
+            User.objects.filter(pk=user.pk).update(password_reset_at=user.password_reset_at)
+        event_record(
+            kind=change.kind,
+            audit=change.audit or NO_AUDIT,
+            user=user,
+            # Whoever held the link or the invitation; unknown for a command or a shell.
+            actor=user if change.audit is not None else None,
+        )
+        email_send_later(
+            to=[user.email],
+            name="password-changed",
+            context={
+                "user": user,
+                "invitation": change.kind == Kind.PASSWORD_SET,
+                "support_email": settings.SUPPORT_EMAIL,
+            },
+        )

@@ -15,7 +15,8 @@ from accounts.sign_in_links import sign_in_links_retire
 from accounts.trusted_browsers import trusted_browsers_end
 from security.events import Audit, Kind, event_record
 from security.models import SecurityEvent
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
+from twofactor_site.mail.models import OutgoingEmail
 from twofactor_site.text import refuse_control_characters
 
 
@@ -90,45 +91,49 @@ def member_invite(
     role: str = User.Role.MEMBER,
     identity: str = User.Identity.PASSWORD,
     name: str = "",
-) -> tuple[User, bool]:
+) -> tuple[User, OutgoingEmail]:
     """Add ``email`` to ``account`` and email them a link to set a password (single use: it
     dies when the password is set; expires after PASSWORD_RESET_TIMEOUT). Returns the member
-    and whether the invitation email went out (the member exists either way; they can also
-    use "Forgot password" to get a link)."""
+    and their invitation, queued in the same transaction (twofactor_site.mail)."""
     email = normalize_email(email)
     taken = MemberError(_("That email can't be added: it already belongs to a team."))
     if User.objects.filter(email=email).exists():
         raise taken
-    try:
-        member = member_add(account=account, email=email, role=role, identity=identity, name=name)
-    except IntegrityError:  # the same address added at the same moment by someone else
-        raise taken from None
-    readded = SecurityEvent.objects.filter(
-        account=account, kind=Kind.MEMBER_REMOVED, user_email=email
-    ).exists()
-    event_record(
-        kind=Kind.MEMBER_READDED if readded else Kind.MEMBER_ADDED,
-        audit=audit,
-        user=member,
-        actor=by,
-        account=account,
-        role=str(role),
-    )
-    context = {
-        "account": account,
-        "by": by,
-        "member": member,
-        "sso": member.is_sso,
-        # A re-add resets the member's sign-in: the email says so, why, and by whom.
-        "readded": readded,
-        "by_support": by.account_id != account.pk,
-    }
-    if not member.is_sso:
-        uid = urlsafe_base64_encode(force_bytes(member.pk))
-        token = tokens.invitation_tokens.make_token(member)
-        context["url"] = settings.SITE_URL + reverse("accounts:invite-accept", args=[uid, token])
-    sent = email_send(to=[member.email], name="invitation", context=context)
-    return member, sent
+    with transaction.atomic():  # the member and their invitation commit together
+        try:
+            member = member_add(
+                account=account, email=email, role=role, identity=identity, name=name
+            )
+        except IntegrityError:  # the same address added at the same moment by someone else
+            raise taken from None
+        readded = SecurityEvent.objects.filter(
+            account=account, kind=Kind.MEMBER_REMOVED, user_email=email
+        ).exists()
+        event_record(
+            kind=Kind.MEMBER_READDED if readded else Kind.MEMBER_ADDED,
+            audit=audit,
+            user=member,
+            actor=by,
+            account=account,
+            role=str(role),
+        )
+        context = {
+            "account": account,
+            "by": by,
+            "member": member,
+            "sso": member.is_sso,
+            # A re-add resets the member's sign-in: the email says so, why, and by whom.
+            "readded": readded,
+            "by_support": by.account_id != account.pk,
+        }
+        if not member.is_sso:
+            uid = urlsafe_base64_encode(force_bytes(member.pk))
+            token = tokens.invitation_tokens.make_token(member)
+            context["url"] = settings.SITE_URL + reverse(
+                "accounts:invite-accept", args=[uid, token]
+            )
+        (invitation,) = email_send_later(to=[member.email], name="invitation", context=context)
+        return member, invitation
 
 
 def member_remove(*, audit: Audit, member: User, by: User) -> None:
@@ -154,7 +159,7 @@ def _member_delete(*, audit: Audit, member: User, by: User, keep_last_admin: boo
     member.delete()
 
 
-def member_readd(*, audit: Audit, member: User, by: User) -> tuple[User, bool]:
+def member_readd(*, audit: Audit, member: User, by: User) -> tuple[User, OutgoingEmail]:
     """Remove ``member`` and add the same email again at once, as support does for someone
     locked out: sessions end, password and second factor are reset, an invitation is sent.
     They come back with the same team, role and name, in one transaction: so this also

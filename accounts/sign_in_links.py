@@ -20,29 +20,43 @@ from django.utils.translation import gettext as _
 from accounts import tokens
 from accounts.models import SignInLink, User
 from security.events import Audit, Kind, event_record
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
+from twofactor_site.mail.models import OutgoingEmail
 from twofactor_site.net import device_name
 
 if TYPE_CHECKING:
     from accounts.login_flow import PendingLogin
 
+LINK_EMAIL = "sign-in-link"  # templates/emails/sign-in-link-*
 
-def sign_in_link_send(*, user: User, pending: PendingLogin, audit: Audit) -> bool:
-    """Issue a new link for ``pending`` and email it, saying when, from where and from which
-    browser it was asked for. False when the mail server could not take it."""
-    url = sign_in_link_issue(user=user, pending=pending)
-    context = {
-        "user": user,
-        "url": url,
-        "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
-        "requested_at": timezone.now(),
-        "ip": audit.ip,
-        "browser": device_name(audit.user_agent) or _("an unknown browser"),
-    }
-    sent = email_send(to=[user.email], name="sign-in-link", context=context)
-    if sent:
+
+def sign_in_link_send(*, user: User, pending: PendingLogin, audit: Audit) -> OutgoingEmail:
+    """Issue a new link for ``pending`` and queue its email, saying when, from where and from
+    which browser it was asked for: the link and its email commit together or not at all."""
+    with transaction.atomic():
+        url = sign_in_link_issue(user=user, pending=pending)
+        context = {
+            "user": user,
+            "url": url,
+            "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
+            "requested_at": timezone.now(),
+            "ip": audit.ip,
+            "browser": device_name(audit.user_agent) or _("an unknown browser"),
+        }
+        (email,) = email_send_later(to=[user.email], name=LINK_EMAIL, context=context)
         event_record(kind=Kind.LINK_SENT, audit=audit, user=user)
-    return sent
+    return email
+
+
+def sign_in_link_email_status(*, user: User) -> str | None:
+    """Where the newest sign-in link email to ``user`` stands (an OutgoingEmail.Status), or
+    None when there is none."""
+    return (
+        OutgoingEmail.objects.filter(recipient=user.email, name=LINK_EMAIL)
+        .order_by("-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
 
 
 def sign_in_link_issue(*, user: User, pending: PendingLogin) -> str:
@@ -50,7 +64,7 @@ def sign_in_link_issue(*, user: User, pending: PendingLogin) -> str:
     SITE_URL, never from the request). Every older unused link of the user is retired."""
     token = tokens.link_token_new()
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         SignInLink.objects.filter(user=user, used_at=None, retired_at=None).update(retired_at=now)
         SignInLink.objects.create(
             user=user,

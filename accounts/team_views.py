@@ -63,7 +63,7 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            member, sent = member_invite(
+            member, _invitation = member_invite(
                 audit=Audit.of(request),
                 account=request.user.account,
                 email=data["email"],
@@ -75,15 +75,8 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
         except MemberError as error:
             form.add_error("email", str(error))
         else:
-            if sent:
-                text = _("%(email)s was added and invited by email.") % {"email": member.email}
-                messages.success(request, text)
-            else:
-                text = _(
-                    "%(email)s was added, but the invitation email could not be sent. They can "
-                    'use "Forgot your password?" on the sign-in page to set a password.'
-                ) % {"email": member.email}
-                messages.warning(request, text)
+            text = _("%(email)s was added and invited by email.") % {"email": member.email}
+            messages.success(request, text)
             return redirect("accounts:team")
     return _team_page(request, form, status=400)
 

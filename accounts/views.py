@@ -18,7 +18,6 @@ from accounts.forms import LoginForm
 from accounts.known_browsers import attempt_from_known_browser, login_attempt_key
 from accounts.login_flow import (
     TRUSTED_BROWSER_METHOD,
-    PendingLogin,
     pending_login_clear,
     pending_login_complete,
     pending_login_get,
@@ -33,6 +32,7 @@ from accounts.sign_in_links import (
     LinkState,
     sign_in_link_check,
     sign_in_link_consume,
+    sign_in_link_email_status,
     sign_in_link_send,
     sign_in_link_usable,
 )
@@ -41,6 +41,7 @@ from accounts.sso.views import sso_redirect
 from accounts.trusted_browsers import cookie_present, trusted_browser_use
 from security import lockout
 from security.events import Audit, Kind, event_record
+from twofactor_site.mail.models import OutgoingEmail
 from twofactor_site.net import requested_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
 
@@ -95,7 +96,7 @@ def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> Ht
         request, user=user, stage=step.key, next_url=next_url, trust_days=trust_days
     )
     if step is stages.EMAIL_LINK:
-        _link_send(request, user=user, pending=pending)
+        sign_in_link_send(user=user, pending=pending, audit=Audit.of(request))
     return redirect(step.url_name)
 
 
@@ -107,24 +108,27 @@ def _trusted_here(request: HttpRequest, *, user: User) -> bool:
     return trusted_browser_use(request, user=user, account=user.account)
 
 
-def _link_send(request: HttpRequest, *, user: User, pending: PendingLogin) -> bool:
-    sent = sign_in_link_send(user=user, pending=pending, audit=Audit.of(request))
-    if not sent:
-        messages.error(
-            request,
-            _("We couldn't send the email just now. Wait a moment, then choose Resend."),
-        )
-    return sent
+# Seconds between reloads of "Check your email" while its email is on its way (no script).
+EMAIL_STATUS_REFRESH = {OutgoingEmail.Status.QUEUED: 2, OutgoingEmail.Status.RETRYING: 15}
 
 
 @require_GET
 @never_cache
 @stages.step_required(stages.EMAIL_LINK.key)
 def login_email_sent(request: HttpRequest) -> HttpResponse:
+    """Says where the newest link's email stands: on its way, sent, being retried (the mail
+    server did not take it yet) or failed; it reloads itself until the answer is final."""
+    status = sign_in_link_email_status(user=request.pending_user)
     return render(
         request,
         "accounts/login_email_sent.html",
-        {"email": request.pending_user.email, "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES},
+        {
+            "email": request.pending_user.email,
+            "minutes": settings.TWOFACTOR_EMAIL_LINK_MINUTES,
+            "status": status,
+            "refresh": EMAIL_STATUS_REFRESH.get(status),
+            "support_email": settings.SUPPORT_EMAIL,
+        },
     )
 
 
@@ -148,8 +152,10 @@ def last_link_note(request: HttpRequest) -> str:
 )
 @stages.step_required(stages.EMAIL_LINK.key)
 def login_resend(request: HttpRequest) -> HttpResponse:
-    if _link_send(request, user=request.pending_user, pending=request.pending_login):
-        messages.success(request, _("We sent a new link. Links sent earlier no longer work."))
+    sign_in_link_send(
+        user=request.pending_user, pending=request.pending_login, audit=Audit.of(request)
+    )
+    messages.success(request, _("We sent a new link. Links sent earlier no longer work."))
     return redirect("accounts:login-email-sent")
 
 

@@ -106,6 +106,7 @@ class SecurityEvent(models.Model):
         SSO_DOMAIN_REMOVED = "sso_domain_removed", _("Single sign-on domain removed")
         MEMBER_CONVERTED_TO_SSO = "member_converted_to_sso", _("Member switched to single sign-on")
         SECURITY_LOG_EXPORTED = "security_log_exported", _("Security log exported")
+        EMAIL_FAILED = "email_failed", _("Email could not be delivered")
 
     kind = models.CharField(max_length=40, choices=Kind.choices)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from accounts.models import Account, User
 from accounts.trusted_browsers import trusted_browsers_end_for_team
 from security.events import Audit, Kind, event_record
 from security.models import TOTPDevice
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 
 class Method(str, Enum):
@@ -194,24 +195,25 @@ def requirement_set(
         "require_from": starts,
         "grace_days": grace,
     }
-    changed = Account.objects.filter(pk=account.pk).exclude(**state).update(**state)
-    for field, value in state.items():
-        setattr(account, field, value)
-    if changed:
-        kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
-        detail = {}
-        if required:
-            detail = {"accepts": requirement_accepts(account)}
-            if starts is not None and starts > now:  # scheduled: binds from that date
-                detail["from"] = starts.isoformat(timespec="seconds")
-            if grace:
-                detail["grace_days"] = grace
-            # Every member proves the factor the requirement accepts again: no trust made
-            # before it skips that.
-            trusted_browsers_end_for_team(account=account)
-        event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account, **detail)
-        if required:
-            _requirement_on_mail(account=account, admin=admin)
+    with transaction.atomic():  # the change and its emails commit together
+        changed = Account.objects.filter(pk=account.pk).exclude(**state).update(**state)
+        for field, value in state.items():
+            setattr(account, field, value)
+        if changed:
+            kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
+            detail = {}
+            if required:
+                detail = {"accepts": requirement_accepts(account)}
+                if starts is not None and starts > now:  # scheduled: binds from that date
+                    detail["from"] = starts.isoformat(timespec="seconds")
+                if grace:
+                    detail["grace_days"] = grace
+                # Every member proves the factor the requirement accepts again: no trust made
+                # before it skips that.
+                trusted_browsers_end_for_team(account=account)
+            event_record(kind=kind, audit=audit, user=admin, actor=admin, account=account, **detail)
+            if required:
+                _requirement_on_mail(account=account, admin=admin)
     return True
 
 
@@ -246,7 +248,7 @@ def _requirement_on_mail(*, account: Account, admin: User) -> None:
         if not cache.add(f"twofactor:requirement-on-mail:{member.pk}", 1, REQUIREMENT_MAIL_SECONDS):
             continue  # told within the last day
         deadline = member_deadline(member, account=account)
-        email_send(
+        email_send_later(
             to=[member.email],
             name="requirement-on",
             context={

@@ -27,7 +27,6 @@ from security.events import Audit
 from security.recovery_codes import services as recovery_code_services
 from security.totp import codes as totp
 from security.totp import services as totp_services
-from twofactor_site.mail import wait_for_background
 
 PASSWORD = "correct horse battery staple"
 
@@ -66,8 +65,26 @@ def _isolated(settings):
     settings.SITE_URL = "https://twofactor.example"
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     yield
-    wait_for_background()  # no mail queued here lands in the next test's outbox
     cache.clear()
+
+
+class MailQueue:
+    """Emails queued in the database, as in production, and this process as their worker."""
+
+    def run(self) -> None:
+        from twofactor_site.mail.worker import tasks_run_ready
+
+        tasks_run_ready()
+
+
+@pytest.fixture
+def mail_queue(settings) -> MailQueue:
+    """The database task backend instead of the tests' immediate one: a request only queues
+    its emails; ``mail_queue.run()`` sends what is ready, as ``manage.py mail_worker`` would."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TWOFACTOR_EMAIL_RETRY_SECONDS = 0
+    settings.TWOFACTOR_EMAIL_ORDER_WAIT_SECONDS = 0
+    return MailQueue()
 
 
 @pytest.fixture
@@ -247,8 +264,11 @@ class Clock:
         """The authenticator time step now."""
         return totp.time_step(self.now)
 
-    def advance(self, *, minutes: float = 0, hours: float = 0, days: float = 0) -> None:
-        self._traveller.shift(datetime.timedelta(minutes=minutes, hours=hours, days=days))
+    def advance(
+        self, *, seconds: float = 0, minutes: float = 0, hours: float = 0, days: float = 0
+    ) -> None:
+        delta = datetime.timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
+        self._traveller.shift(delta)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -78,6 +79,9 @@ def database_from_url(url: str) -> dict:
                 "DATABASE_URL must name a database: postgres://user@host/NAME"
             )
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        # A database host that does not answer fails a request, a health check or the mail
+        # worker's loop within seconds instead of waiting on TCP's own timeout.
+        options.setdefault("connect_timeout", "3")
         try:
             port = parts.port
         except ValueError:
@@ -161,9 +165,13 @@ INSTALLED_APPS = [
     "accounts.sso",
     "security",
     "security.passkeys",
+    *([] if find_spec("django.tasks") else ["django_tasks"]),  # Django 5.2: the backport
+    "django_tasks_db",
+    "twofactor_site.mail",
 ]
 
 MIDDLEWARE = [
+    "twofactor_site.health.HealthCheckMiddleware",  # /healthz, before anything else
     "django.middleware.security.SecurityMiddleware",
     "twofactor_site.middleware.SecurityHeadersMiddleware",
     "twofactor_site.middleware.RequestShapeMiddleware",
@@ -444,9 +452,34 @@ if EMAIL_HOST:
         raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-# Password reset mail is sent by a small thread pool (twofactor_site.mail.email_send_later), so the
-# answer takes as long for an unknown address as for a known one. Off: sent during the request.
-TWOFACTOR_EMAIL_IN_BACKGROUND = env_bool("TWOFACTOR_EMAIL_IN_BACKGROUND", True)
+if DEBUG and EMAIL_BACKEND.endswith(".console.EmailBackend"):
+    # `make run`: each email in the terminal, and each of its links on a line of its own.
+    EMAIL_BACKEND = "twofactor_site.mail.console.EmailBackend"
+
+# Every email is a task (twofactor_site.mail): queued in PostgreSQL in the transaction of the
+# change that causes it and sent by `manage.py mail_worker`. "immediate" sends it at once,
+# inside the request: the default of `make run` and the tests, never for production.
+TWOFACTOR_TASKS_BACKEND = env_str(
+    "TWOFACTOR_TASKS_BACKEND", "immediate" if (DEBUG or TESTING) else "database"
+)
+_TASKS_PACKAGE = "django.tasks" if find_spec("django.tasks") else "django_tasks"
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": f"{_TASKS_PACKAGE}.backends.immediate.ImmediateBackend",
+}
+if TWOFACTOR_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("TWOFACTOR_TASKS_BACKEND must be database or immediate")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TWOFACTOR_TASKS_BACKEND]}}
+# 5 tries, 1, 2, 4 and 8 minutes apart: a mail server down for a quarter of an hour loses
+# nothing; one down for longer is an outage an operator sees (`/healthz`: oldest unsent).
+TWOFACTOR_EMAIL_TRIES = env_int("TWOFACTOR_EMAIL_TRIES", 5, minimum=1)
+TWOFACTOR_EMAIL_RETRY_SECONDS = env_int("TWOFACTOR_EMAIL_RETRY_SECONDS", 60)
+# A task RUNNING this long was left by a dead worker and is run again: far above the longest
+# send (EMAIL_TIMEOUT per SMTP reply), so a live worker's task is never taken from it.
+TWOFACTOR_EMAIL_VISIBILITY_SECONDS = env_int("TWOFACTOR_EMAIL_VISIBILITY_SECONDS", 300, minimum=1)
+# An email waiting for an earlier one to the same address looks again this long after that
+# one's next try.
+TWOFACTOR_EMAIL_ORDER_WAIT_SECONDS = env_int("TWOFACTOR_EMAIL_ORDER_WAIT_SECONDS", 2)
 DEFAULT_FROM_EMAIL = env_text("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@{_site.hostname}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

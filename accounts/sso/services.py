@@ -18,7 +18,7 @@ from accounts.sso.models import Connection, Domain, Identity
 from security.encryption import DecryptionError, decrypt, encrypt
 from security.events import Audit, Kind, event_record
 from security.models import RecoveryCode, TOTPDevice
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 # A DNS name of letters, digits and hyphens (IDNA-encoded), at least two labels.
 DOMAIN_PATTERN = re.compile(
@@ -336,8 +336,8 @@ def member_convert_to_sso(*, audit: Audit, member: User, by: User) -> None:
             actor=by,
             account=member.account,
         )
-    email_send(
-        to=[member.email],
-        name="sso-converted",
-        context={"member": member, "account": member.account, "by": by},
-    )
+        email_send_later(
+            to=[member.email],
+            name="sso-converted",
+            context={"member": member, "account": member.account, "by": by},
+        )

@@ -26,7 +26,7 @@ from security.passkeys import ceremony
 from security.passkeys.models import Passkey, PasskeyChallenge
 from security.policy import removal_allowed
 from security.recovery_codes import services as recovery_code_services
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 PASSKEY_STEP = "passkey"  # the key of this step in accounts.stages (security/apps.py)
 # A challenge outlives the browser's own timeout (ceremony.TIMEOUT_MS) by a little, so an
@@ -169,10 +169,12 @@ def passkey_register(*, audit: Audit, user: User, binding: str, name: str, answe
             if recovery_codes_needed(user=user):  # the codes saved before this first key
                 recovery_code_services.recovery_codes_activate_pending(user=user)
             user_sessions_end(user=user)
+            email_send_later(
+                to=[user.email], name="passkey-added", context={"user": user, "passkey_name": name}
+            )
     except IntegrityError:
         raise RegistrationRefused("duplicate") from None
     event_record(kind=Kind.PASSKEY_ADDED, audit=audit, user=user, actor=user, name=name)
-    email_send(to=[user.email], name="passkey-added", context={"user": user, "passkey_name": name})
     return passkey
 
 
@@ -296,14 +298,15 @@ def passkey_rename(*, audit: Audit, user: User, passkey: Passkey, name: str) -> 
     old = passkey.name
     if old == name:
         return
-    Passkey.objects.filter(pk=passkey.pk, user=user).update(name=name)
+    with transaction.atomic():
+        Passkey.objects.filter(pk=passkey.pk, user=user).update(name=name)
+        email_send_later(
+            to=[user.email],
+            name="passkey-renamed",
+            context={"user": user, "old_name": old, "passkey_name": name},
+        )
     passkey.name = name
     event_record(kind=Kind.PASSKEY_RENAMED, audit=audit, user=user, old_name=old, name=name)
-    email_send(
-        to=[user.email],
-        name="passkey-renamed",
-        context={"user": user, "old_name": old, "passkey_name": name},
-    )
 
 
 def passkey_removal_allowed(*, user: User, passkey: Passkey) -> bool:
@@ -325,10 +328,10 @@ def passkey_remove(*, audit: Audit, user: User, passkey: Passkey) -> bool:
         if stages.steps_of(user) == [stages.EMAIL_LINK]:
             recovery_code_services.recovery_codes_delete(user=user)
         user_sessions_end(user=user)
+        email_send_later(
+            to=[user.email],
+            name="passkey-removed",
+            context={"user": user, "passkey_name": passkey.name},
+        )
     event_record(kind=Kind.PASSKEY_REMOVED, audit=audit, user=user, name=passkey.name)
-    email_send(
-        to=[user.email],
-        name="passkey-removed",
-        context={"user": user, "passkey_name": passkey.name},
-    )
     return True

@@ -20,7 +20,7 @@ from security.events import Audit, Kind, event_build, event_record
 from security.lockout import Verification
 from security.models import RecoveryCode
 from security.recovery_codes import codes
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 RECOVERY_CODE_STEP = "recovery-code"  # the key of this step in accounts.stages (security/apps.py)
 
@@ -104,8 +104,8 @@ def recovery_codes_regenerate(*, audit: Audit, user: User) -> list[str]:
         recovery_codes_delete(user=user)
         new = recovery_codes_store(user=user, active=True)
         user_sessions_end(user=user)
+        email_send_later(to=[user.email], name="recovery-codes-regenerated", context={"user": user})
     event_record(kind=Kind.RECOVERY_CODES_REGENERATED, audit=audit, user=user, actor=user)
-    email_send(to=[user.email], name="recovery-codes-regenerated", context={"user": user})
     return new
 
 
@@ -154,7 +154,19 @@ def recovery_code_verify(*, audit: Audit, member: RecoveryStepMember, raw: str) 
         normalized = codes.normalize(raw)
         if normalized is None:
             return None
-        if not recovery_code_consume(user=user, normalized=normalized):
+        with transaction.atomic():  # the code used up and its email queued, or neither
+            consumed = recovery_code_consume(user=user, normalized=normalized)
+            # Counted with the member before this code was used (recovery_step_load): one
+            # fewer now. Two of one member's codes used at the same instant could each report
+            # one too many; the codes themselves are still consumed exactly once.
+            left = max(member.recovery_codes_unused - 1, 0)
+            if consumed:
+                email_send_later(
+                    to=[user.email],
+                    name="recovery-code-used",
+                    context={"user": user, "remaining": left},
+                )
+        if not consumed:
             used = RecoveryCode.objects.filter(
                 user=user,
                 active=True,
@@ -162,14 +174,7 @@ def recovery_code_verify(*, audit: Audit, member: RecoveryStepMember, raw: str) 
                 digest__in=encryption.keyed_digest_candidates(normalized),
             ).exists()
             return Verification(ok=False, reason="used") if used else None
-        # Counted with the member before this code was used (recovery_step_load): one fewer
-        # now. Two of one member's codes used at the same instant could each report one too
-        # many; the codes themselves are still consumed exactly once.
-        left = max(member.recovery_codes_unused - 1, 0)
         used = event_build(kind=Kind.RECOVERY_CODE_USED, audit=audit, user=user, remaining=left)
-        email_send(
-            to=[user.email], name="recovery-code-used", context={"user": user, "remaining": left}
-        )
         return Verification(ok=True, method="recovery_code", remaining_codes=left, events=(used,))
 
     return lockout.verify_guarded(audit=audit, user=user, accept=accept)

@@ -22,7 +22,7 @@ from security.models import TOTPDevice
 from security.policy import active_apps, removal_allowed
 from security.recovery_codes import services as recovery_code_services
 from security.totp import codes
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 CODE_STEP = "code"  # the key of this step in accounts.stages (security/apps.py registers it)
 
@@ -82,8 +82,8 @@ def totp_device_confirm(*, audit: Audit, user: User, code: str) -> bool:
             return False
         recovery_code_services.recovery_codes_activate_pending(user=user)
         user_sessions_end(user=user)
+        email_send_later(to=[user.email], name="factor-added", context={"user": user})
     event_record(kind=Kind.TOTP_ADDED, audit=audit, user=user, actor=user)
-    email_send(to=[user.email], name="factor-added", context={"user": user})
     return True
 
 
@@ -175,6 +175,6 @@ def totp_device_remove(*, audit: Audit, user: User) -> bool:
         if stages.steps_of(user) == [stages.EMAIL_LINK]:
             recovery_code_services.recovery_codes_delete(user=user)
         user_sessions_end(user=user)
+        email_send_later(to=[user.email], name="factor-removed", context={"user": user})
     event_record(kind=Kind.TOTP_REMOVED, audit=audit, user=user)
-    email_send(to=[user.email], name="factor-removed", context={"user": user})
     return True

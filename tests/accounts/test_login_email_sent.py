@@ -1,12 +1,15 @@
 """GET /login/email-sent/: "check your email", with resend and "use another account"."""
 
+import re
+import smtplib
 from http import HTTPStatus
 
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.urls import reverse
 
 from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
-from tests.conftest import password_step
+from tests.conftest import link_from_outbox, password_step, path_of
 
 URL = "/login/email-sent/"
 
@@ -77,5 +80,56 @@ def test_email_sent_is_per_browser(client, member):
 
 def test_email_sent_query_budget(client, member, django_assert_max_num_queries):
     password_step(client, member.email)
-    with django_assert_max_num_queries(1):  # the pending user with their account
+    # The pending user with their account; where the newest link's email stands.
+    with django_assert_max_num_queries(2):
         assert client.get(URL).status_code == HTTPStatus.OK
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that answers every message with ``code``."""
+
+    code = 550
+
+    def send_messages(self, messages):
+        raise smtplib.SMTPDataError(RefusingBackend.code, b"refused")
+
+
+def _status_of_page(client) -> tuple[str, str | None]:
+    page = client.get(URL).content.decode()
+    status = re.search(r'class="email-status[^"]*" data-status="(\w+)"', page).group(1)
+    refresh = re.search(r'<meta http-equiv="refresh" content="(\d+)">', page)
+    return status, refresh.group(1) if refresh else None
+
+
+def test_email_sent_says_on_its_way_and_refreshes_until_sent(client, member, mail_queue):
+    password_step(client, member.email)
+    assert _status_of_page(client) == ("queued", "2")
+    assert b"sending a sign-in link" in client.get(URL).content
+    mail_queue.run()
+    assert _status_of_page(client) == ("sent", None)
+    assert b"We sent a sign-in link" in client.get(URL).content
+
+
+def test_email_sent_says_we_keep_trying_on_a_4xx(client, member, mail_queue, settings):
+    settings.EMAIL_BACKEND = "tests.accounts.test_login_email_sent.RefusingBackend"
+    settings.TWOFACTOR_EMAIL_RETRY_SECONDS = 60
+    RefusingBackend.code = 451
+    password_step(client, member.email)
+    mail_queue.run()
+    assert _status_of_page(client) == ("retrying", "15")
+    assert b"we keep trying" in client.get(URL).content
+
+
+def test_email_sent_says_it_failed_on_a_5xx_and_resend_works(client, member, mail_queue, settings):
+    settings.EMAIL_BACKEND = "tests.accounts.test_login_email_sent.RefusingBackend"
+    RefusingBackend.code = 550
+    password_step(client, member.email)
+    mail_queue.run()
+    assert _status_of_page(client) == ("failed", None)
+    assert b"We could not send the email" in client.get(URL).content
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    client.post(reverse("accounts:login-resend"))
+    mail_queue.run()
+    assert _status_of_page(client) == ("sent", None)
+    client.get(path_of(link_from_outbox()))
+    assert client.post(reverse("accounts:login-link")).url == reverse("home")

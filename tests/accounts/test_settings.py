@@ -77,7 +77,8 @@ def test_database_from_url_postgres():
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("twofactor", "app", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "6543")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    # A database host that does not answer fails within seconds, not TCP's own timeout.
+    assert db["OPTIONS"] == {"sslmode": "require", "connect_timeout": "3"}
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "pgsql"])

@@ -76,7 +76,6 @@ def test_password_form_for_sso_member_without_routing_says_no_match(client, sso_
 
 
 def test_password_reset_mails_nothing_to_sso_member(client, sso_team, sso_member, settings):
-    settings.TWOFACTOR_EMAIL_IN_BACKGROUND = False
     known = client.post(reverse("accounts:password-reset"), {"email": sso_member.email})
     unknown = client.post(reverse("accounts:password-reset"), {"email": "nobody@acme.test"})
     assert known.status_code == unknown.status_code == HTTPStatus.FOUND
