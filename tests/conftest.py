@@ -72,9 +72,16 @@ class MailQueue:
     """Emails queued in the database, as in production, and this process as their worker."""
 
     def run(self) -> None:
+        from unittest import mock
+
         from twofactor_site.mail.worker import tasks_run_ready
 
-        tasks_run_ready()
+        # The worker drops connections that are not in autocommit; the test's transaction is
+        # one of those, and it must stay open.
+        with mock.patch(
+            "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+        ):
+            tasks_run_ready()
 
 
 @pytest.fixture
