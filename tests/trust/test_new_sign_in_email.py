@@ -9,13 +9,11 @@ from django.urls import reverse
 
 from security.models import SecurityEvent
 from tests.conftest import sign_in_with_link
-from twofactor_site.mail import wait_for_background
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def _notices(user) -> list:
-    assert wait_for_background()
     return [m for m in mail.outbox if m.to == [user.email] and "New sign-in to" in m.subject]
 
 
