@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from security.models import RequirementReminder
 from security.policy import setup_deadline
-from twofactor_site.mail import email_send
+from twofactor_site.mail import email_send_later
 
 logger = logging.getLogger("twofactor.security")
 
@@ -27,7 +27,7 @@ def reminders_send() -> int:
     """Email each member whose reminder is due and not yet sent; how many were sent. A row
     per reminder is inserted before its email: a second run, or one running at the same
     moment, finds it and sends nothing (the unique constraint decides, even across hosts).
-    An email the mail server refused frees its row, so the next run tries again."""
+    Each email is queued with its record; the mail worker retries what a server refuses."""
     now = timezone.now()
     sent = 0
     # Teams where someone can still have a deadline ahead: a date to come, or a grace period.
@@ -50,15 +50,15 @@ def reminders_send() -> int:
 
 
 def _reminder_send(*, member: User, deadline, days_before: int) -> bool:
+    """Record the reminder and queue its email in one transaction: both or neither. A mail
+    server that refuses it is the mail worker's to retry (twofactor_site.mail)."""
+    context = {"account": member.account, "member": member, "deadline": deadline}
     try:
         with transaction.atomic():
-            reminder = RequirementReminder.objects.create(
+            RequirementReminder.objects.create(
                 user=member, deadline=deadline, days_before=days_before
             )
+            email_send_later(to=[member.email], name="requirement-reminder", context=context)
     except IntegrityError:
         return False  # sent already, or being sent by another run
-    context = {"account": member.account, "member": member, "deadline": deadline}
-    if email_send(to=[member.email], name="requirement-reminder", context=context):
-        return True
-    reminder.delete()
-    return False
+    return True
