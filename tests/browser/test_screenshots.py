@@ -395,6 +395,7 @@ def test_rollout_pages(viewport, camera, new_context, account, account_admin, me
     camera(page, "setup-banner")
 
 
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_sessions_pages(viewport, camera, new_context, account_admin, member):
     """Where you're signed in (two browsers), and an admin's question before signing a member
     out everywhere."""
