@@ -74,9 +74,10 @@ def password_rules() -> str:
     return _("Not all digits, not a common password, and not like your email address.")
 
 
-class InvitationPasswordForm(auth_forms.SetPasswordForm):
-    """The invited member's password: each error on the field it is about (Django puts the
-    rules' errors on the confirmation); the rules said once, by the first field."""
+class NewPasswordForm(auth_forms.SetPasswordForm):
+    """A password set from an emailed link (an invitation, a reset): each error on the field
+    it is about (Django puts the rules' errors on the confirmation); the rules said once,
+    under the first field."""
 
     new_password1 = forms.CharField(
         label=_("Password"),

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import ngettext
 
-from accounts.forms import PasswordResetForm
+from accounts.forms import NewPasswordForm, PasswordResetForm
 from accounts.passwords import password_change_describe
 from accounts.tasks import password_reset_request
 from accounts.tokens import password_reset_tokens
@@ -115,6 +115,7 @@ class PasswordSetView(StrictFormViewMixin, auth_views.PasswordResetConfirmView):
     sessions, links and pending logins, logs and emails (accounts.passwords); the view says
     which kind of change it was, by whoever held the link (``change_kind``)."""
 
+    form_class = NewPasswordForm
     post_reset_login = False
     change_kind: str
 

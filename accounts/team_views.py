@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import stages
 from accounts.decorators import account_admin_required
-from accounts.forms import AddMemberForm, InvitationPasswordForm
+from accounts.forms import AddMemberForm
 from accounts.models import User
 from accounts.password_views import PasswordSetView
 from accounts.services import MemberError, member_invite, member_remove
@@ -108,7 +108,6 @@ class InviteAcceptView(PasswordSetView):
     sent. Then on to set-up when the team requires the app (security.middleware)."""
 
     template_name = "team/invite_accept.html"
-    form_class = InvitationPasswordForm
     success_url = reverse_lazy("accounts:invite-done")
     reset_url_token = "set-password"
     token_generator = invitation_tokens

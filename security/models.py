@@ -136,6 +136,23 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.user_email or '-'} · {self.created_at:%Y-%m-%d %H:%M}"
 
+    # How a sign-in was made (detail["method"]), as the log says it.
+    METHODS = {
+        "email_link": _("email link"),
+        "totp": _("authenticator app"),
+        "recovery_code": _("recovery code"),
+        "passkey": _("passkey"),
+        "invitation": _("from the invitation"),
+        "sso": _("single sign-on"),
+        "trusted_browser": _("trusted browser"),
+    }
+
+    @property
+    def method(self) -> str:
+        """The second step a sign-in was made with, in words ("" for other events)."""
+        method = self.detail.get("method", "") if isinstance(self.detail, dict) else ""
+        return str(self.METHODS.get(method, method))
+
     @property
     def device(self) -> str:
         """The browser as a person names it ("Chrome on Linux"), from the stored user agent."""

@@ -147,6 +147,7 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         "form": form,
         "problem": problem,
         "options": services.passkey_registration_begin(user=user, binding=binding),
+        "second_of_two": codes_pending,  # after "Step 1 of 2", the recovery codes
     }
     failed = problem is not None or form.errors
     return render(request, "passkeys/add.html", context, status=400 if failed else 200)

@@ -200,3 +200,23 @@ def test_password_reset_link_rendered_as_in_the_request(client, member, mail_que
         clear_script_prefix()
     mail_queue.run()
     assert _reset_link().startswith("https://twofactor.example/team/password-reset/")
+
+
+def test_password_reset_page_says_the_rules_once_and_puts_each_error_on_its_field(client, member):
+    client.post(URL, {"email": member.email})
+    form_url = client.get(path_of(_reset_link()), follow=True).redirect_chain[-1][0]
+    page = client.get(form_url).content.decode()
+    assert page.count("At least 10 characters") == 1
+    assert 'id="id_new_password2_helptext"' not in page
+    assert 'autocomplete="username"' in page and f'value="{member.email}"' in page
+
+    short = client.post(form_url, {"new_password1": "short", "new_password2": "short"})
+    errors = short.context["form"].errors
+    assert list(errors) == ["new_password1"] and "too short" in errors["new_password1"][0]
+    mismatch = client.post(
+        form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD + "!"}
+    )
+    errors = mismatch.context["form"].errors
+    assert list(errors) == ["new_password2"]
+    assert "doesn't match the password above" in errors["new_password2"][0]
+    assert not User.objects.get(pk=member.pk).check_password(NEW_PASSWORD)

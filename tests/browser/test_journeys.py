@@ -104,6 +104,53 @@ def test_forced_setup_nav_shows_only_what_works(new_context, account, member, si
 
 
 @WIDTHS
+def test_forced_setup_with_passkeys_accepted_counts_the_same_two_steps(
+    new_context, account, member, size
+):
+    from tests.browser.test_passkeys import authenticator
+
+    Account.objects.filter(pk=account.pk).update(require_totp=True, accept_passkeys=True)
+    page = new_context(size).new_page()
+    authenticator(page)
+    sign_in_with_link(page, member.email, PASSWORD)
+    page.wait_for_url("**/two-factor/setup/")
+    topbar = page.locator(".topbar")
+    expect(topbar).to_contain_text("Finish setting up an authenticator app or a passkey")
+    page.get_by_role("link", name="Add a passkey or security key instead").click()
+    expect(page.locator(".step-count")).to_have_text("Step 1 of 2")
+    expect(topbar.get_by_role("link")).to_have_count(0)
+    page.get_by_label("I saved my recovery codes").check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator(".step-count")).to_have_text("Step 2 of 2")
+    expect(topbar.get_by_role("link")).to_have_count(0)
+    _no_sideways_scroll(page, size["width"])
+    page.get_by_label("Name").fill("Phone")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.wait_for_url("**/settings/personal/passkeys/")
+    # Set up: the whole nav is back, and a further key is one step, not "2 of 2".
+    expect(topbar.get_by_role("link", name="Team Members")).to_be_visible()
+    page.get_by_role("link", name="Add a passkey or security key").click()
+    page.wait_for_url("**/settings/personal/passkeys/add/")
+    expect(page.locator(".step-count")).to_have_count(0)
+
+
+def test_forced_setup_passkey_list_leads_back_to_setup(page, account, member):
+    """Under an app-only requirement a member may look at their keys, and nothing there
+    bounces: no rename or remove, and the way back is to set-up."""
+    from security.passkeys.models import Passkey
+
+    Account.objects.filter(pk=account.pk).update(require_totp=True)
+    sign_in_with_link(page, member.email, PASSWORD)
+    Passkey.objects.create(user=member, name="Old key", credential_id="AAAA", public_key=b"\0")
+    page.goto("/settings/personal/passkeys/")
+    main = page.locator("main")
+    expect(main.get_by_role("cell", name="Old key", exact=True)).to_be_visible()
+    expect(main.get_by_role("link", name=re.compile("Rename|Remove"))).to_have_count(0)
+    main.get_by_role("link", name="Back to set-up").click()
+    page.wait_for_url("**/two-factor/setup/")
+
+
+@WIDTHS
 def test_signed_in_refusals_keep_the_signed_in_layout(new_context, member, size):
     page = new_context(size).new_page()
     sign_in_with_link(page, member.email, PASSWORD)
@@ -255,6 +302,18 @@ def test_security_log_names_the_browser(page, member):
     assert not any("Mozilla" in text for text in cells.all_inner_texts())
     body = mail.outbox[0].body  # the sign-in link's email names it the same way
     assert re.search(r"Browser: Chrome on Linux", body), body
+
+
+@WIDTHS
+def test_team_security_log_names_the_browser_and_the_step(new_context, account_admin, size):
+    page = new_context(size).new_page()
+    sign_in_with_link(page, account_admin.email, PASSWORD)
+    page.goto("/settings/security/")
+    sign_in = page.locator("table.events tbody tr").filter(has_text="Signed in").first
+    expect(sign_in.locator("td[data-label='What']")).to_have_text("Signed in (email link)")
+    expect(sign_in.locator("td[data-label='Browser']")).to_have_text("Chrome on Linux")
+    expect(page.locator("table.events")).not_to_contain_text("Mozilla")
+    _no_sideways_scroll(page, size["width"])
 
 
 def test_admin_user_list_fits_1280_with_dates_like_the_product(

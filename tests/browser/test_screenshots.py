@@ -264,6 +264,40 @@ def test_pages_of_the_smoother_journeys(
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_reset_and_passkey_setup_pages(viewport, camera, new_context, account, member):
+    """The reset link's page (the rules once, errors on their fields, as the invitation) and
+    forced set-up where the team accepts a passkey: its nav note, the key as step 2 of 2."""
+    from accounts.models import Account
+    from tests.browser.test_passkeys import authenticator
+    from twofactor_site.mail import wait_for_background
+
+    size = VIEWPORTS[viewport]
+    page = new_context(size).new_page()
+    page.goto("/password-reset/")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_role("button", name="Send the link").click()
+    assert wait_for_background()
+    page.goto(link_in_email(member.email, pattern=r"/password-reset/[^/\s]+/[^/\s]+/"))
+    camera(page, "password-reset-confirm")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Confirm password").fill("different")
+    page.get_by_role("button", name="Save password").click()
+    camera(page, "password-reset-confirm-error")
+
+    Account.objects.filter(pk=account.pk).update(require_totp=True, accept_passkeys=True)
+    page = new_context(size).new_page()
+    authenticator(page)
+    sign_in_with_link(page, member.email, PASSWORD)
+    page.wait_for_url("**/two-factor/setup/")
+    camera(page, "enroll-start-required-passkey")
+    page.get_by_role("link", name="Add a passkey or security key instead").click()
+    page.get_by_label("I saved my recovery codes").check()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/passkeys/add/")
+    camera(page, "passkey-add-required")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_sso_pages(viewport, camera, settings, new_context, provider, account_admin, member):
     """The single sign-on pages: the Security page's section, /login/sso/, a refusal."""
     from accounts.sso.models import Domain

@@ -9,7 +9,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
-from accounts.forms import AddMemberForm, InvitationPasswordForm, LoginForm, PasswordResetForm
+from accounts.forms import AddMemberForm, LoginForm, NewPasswordForm, PasswordResetForm
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from security.forms import ReauthForm, SecondFactorCodeForm
 from twofactor_site.form_renderer import FormRenderer
@@ -32,7 +32,7 @@ def render_both(form_class, **kwargs) -> tuple[list[str], list[str]]:
 
 
 def form_kwargs(form_class, user):
-    if form_class is InvitationPasswordForm:
+    if form_class is NewPasswordForm:
         return {"user": user}
     return {}
 
@@ -43,7 +43,7 @@ def form_kwargs(form_class, user):
         LoginForm,
         PasswordResetForm,
         AddMemberForm,
-        InvitationPasswordForm,
+        NewPasswordForm,
         SSOEmailForm,
         ConnectionForm,
         DomainForm,
