@@ -107,7 +107,7 @@ def test_forced_setup_nav_shows_only_what_works(new_context, account, member, si
 def test_forced_setup_with_passkeys_accepted_counts_the_same_two_steps(
     new_context, account, member, size
 ):
-    from tests.browser.test_passkeys import authenticator
+    from tests.passkeys.authenticator import chromium_authenticator as authenticator
 
     Account.objects.filter(pk=account.pk).update(require_totp=True, accept_passkeys=True)
     page = new_context(size).new_page()

@@ -268,7 +268,7 @@ def test_reset_and_passkey_setup_pages(viewport, camera, new_context, account, m
     """The reset link's page (the rules once, errors on their fields, as the invitation) and
     forced set-up where the team accepts a passkey: its nav note, the key as step 2 of 2."""
     from accounts.models import Account
-    from tests.browser.test_passkeys import authenticator
+    from tests.passkeys.authenticator import chromium_authenticator as authenticator
     from twofactor_site.mail import wait_for_background
 
     size = VIEWPORTS[viewport]
