@@ -151,7 +151,7 @@ def child_export(export_format: str) -> dict:
     before_kib = peak_kib = rss_kib()
     tracemalloc.start()
     started = time.perf_counter()
-    response = client.get(reverse("security:security-export"), {"format": export_format})
+    response = client.post(reverse("security:security-export"), {"format": export_format})
     assert response.status_code == 200, response.status_code
     size = lines = 0
     for chunk in response.streaming_content:  # read as it streams, keep nothing

@@ -21,7 +21,7 @@ FIELDS = ("created_at", "id", "kind", "user_email", "actor_email", "ip", "user_a
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), a
 # DDE call): OWASP's "CSV injection" list. Such a cell gets a leading apostrophe, which
 # spreadsheets show as text and Python's csv keeps (so nothing is lost, only defused).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
 
 _LABELS = dict(SecurityEvent.Kind.choices)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import account_admin_required
 from security.decorators import recent_auth_required
@@ -22,17 +22,24 @@ from twofactor_site.ratelimits import rate, ratelimit, user_key
 _CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
 @account_admin_required
 @recent_auth_required  # the whole team's addresses, IPs and browsers: a copied cookie is not enough
-@ratelimit(group="security-export", key=user_key, rate=rate("RATELIMIT_SECURITY_EXPORT"))
+@ratelimit(
+    group="security-export", key=user_key, rate=rate("RATELIMIT_SECURITY_EXPORT"), method="POST"
+)
 def security_log_export(request: HttpRequest) -> HttpResponse:
     """The team's security log as a CSV or JSON Lines file, filtered by the Security page's
-    export form; a bad filter shows the form again with what to fix (400)."""
+    export form; a bad filter shows the form again with what to fix (400). The export is a POST
+    with its CSRF token, as it is a security event and spends a budget: a GET (a link from
+    elsewhere, or the way back from re-authentication) only shows the form."""
     account = request.user.account
-    form = SecurityLogExportForm(request.GET, account=account)
+    if request.method == "GET":
+        context = {**export_section_context(account), "nav": "security"}
+        return render(request, "security/export.html", context)
+    form = SecurityLogExportForm(request.POST, account=account)
     if not form.is_valid():
         context = {**export_section_context(account, form=form), "nav": "security"}
         return render(request, "security/export.html", context, status=400)

@@ -62,7 +62,7 @@ def other_log(other_admin):
 
 
 def test_export_csv_parses_with_every_column(admin_client, log, member, account_admin):
-    response = admin_client.get(EXPORT, {"format": "csv", "end": "2026-01-03"})
+    response = admin_client.post(EXPORT, {"format": "csv", "end": "2026-01-03"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
         'attachment; filename="security-log-start-to-2026-01-04.csv"'
@@ -84,7 +84,7 @@ def test_export_csv_parses_with_every_column(admin_client, log, member, account_
 
 
 def test_export_jsonl_parses_one_event_per_line(admin_client, log, member):
-    response = admin_client.get(EXPORT, {"format": "jsonl", "end": "2026-01-03"})
+    response = admin_client.post(EXPORT, {"format": "jsonl", "end": "2026-01-03"})
     assert response["Content-Type"] == "application/jsonl; charset=utf-8"
     assert response["Content-Disposition"].endswith('.jsonl"')
     rows = jsonl_rows(response)
@@ -103,13 +103,13 @@ def test_export_jsonl_parses_one_event_per_line(admin_client, log, member):
 
 def test_export_dates_are_whole_utc_days_both_included(admin_client, log):
     rows = csv_rows(
-        admin_client.get(EXPORT, {"format": "csv", "start": "2026-01-02", "end": "2026-01-02"})
+        admin_client.post(EXPORT, {"format": "csv", "start": "2026-01-02", "end": "2026-01-02"})
     )
     assert [row["time"] for row in rows] == ["2026-01-02T12:00:00Z", "2026-01-02T23:00:00Z"]
 
 
 def test_export_start_alone_runs_to_now(admin_client, log):
-    rows = csv_rows(admin_client.get(EXPORT, {"format": "csv", "start": "2026-01-03"}))
+    rows = csv_rows(admin_client.post(EXPORT, {"format": "csv", "start": "2026-01-03"}))
     assert rows[0]["time"] == "2026-01-03T23:00:00Z"
     # Then the admin's own sign-in of today; never the export itself.
     assert "security_log_exported" not in [row["kind"] for row in rows]
@@ -119,20 +119,20 @@ def test_export_member_keeps_what_happened_to_them_and_what_they_did(
     admin_client, log, account_admin
 ):
     params = {"format": "csv", "end": "2026-01-03", "member": account_admin.email.upper()}
-    rows = csv_rows(admin_client.get(EXPORT, params))
+    rows = csv_rows(admin_client.post(EXPORT, params))
     assert [row["kind"] for row in rows] == ["totp_removed", "sign_in"]
 
 
 def test_export_kind_filters(admin_client, log):
     params = {"format": "jsonl", "end": "2026-01-03", "kind": "sign_in"}
-    rows = jsonl_rows(admin_client.get(EXPORT, params))
+    rows = jsonl_rows(admin_client.post(EXPORT, params))
     assert [row["time"] for row in rows] == ["2026-01-01T00:00:00Z", "2026-01-03T23:00:00Z"]
 
 
 def test_export_of_a_removed_member_by_their_address(admin_client, log, member):
     email = member.email
     member.delete()
-    rows = csv_rows(admin_client.get(EXPORT, {"format": "csv", "member": email}))
+    rows = csv_rows(admin_client.post(EXPORT, {"format": "csv", "member": email}))
     assert [row["kind"] for row in rows] == ["sign_in", "code_failed", "totp_removed"]
 
 
@@ -140,7 +140,7 @@ def test_export_cells_that_would_be_formulas_are_defused(admin_client, account):
     logged("password_failed", at=day("2026-01-01"), account=account, email="=1+2@evil.test")
     logged("password_failed", at=day("2026-01-01"), account=account, email="-2+3@evil.test")
     logged("password_failed", at=day("2026-01-01"), account=account, email="@SUM(1)@evil.test")
-    rows = csv_rows(admin_client.get(EXPORT, {"format": "csv", "kind": "password_failed"}))
+    rows = csv_rows(admin_client.post(EXPORT, {"format": "csv", "kind": "password_failed"}))
     assert [row["member"] for row in rows] == [
         "'=1+2@evil.test",
         "'-2+3@evil.test",
@@ -149,7 +149,7 @@ def test_export_cells_that_would_be_formulas_are_defused(admin_client, account):
 
 
 def test_export_is_a_security_event_with_its_filters(admin_client, account_admin, log):
-    body(admin_client.get(EXPORT, {"format": "jsonl", "start": "2026-01-01", "kind": "sign_in"}))
+    body(admin_client.post(EXPORT, {"format": "jsonl", "start": "2026-01-01", "kind": "sign_in"}))
     event = SecurityEvent.objects.get(kind="security_log_exported")
     assert event.user == account_admin and event.actor == account_admin
     assert event.account_id == account_admin.account_id
@@ -191,7 +191,7 @@ def other_team_client(other_admin) -> Client:
 )
 def test_export_of_another_team_never_shows_this_teams_events(log, other_log, other_admin, params):
     client = other_team_client(other_admin)
-    rows = jsonl_rows(client.get(EXPORT, {"format": "jsonl", **params}))
+    rows = jsonl_rows(client.post(EXPORT, {"format": "jsonl", **params}))
     assert rows and {row["member"] for row in rows} == {other_admin.email}
     assert "203.0.113.7" not in {row["ip"] for row in rows}
 
@@ -200,8 +200,8 @@ def test_export_by_a_member_of_another_team_is_refused_as_an_unknown_address(
     log, other_log, other_admin, member
 ):
     client = other_team_client(other_admin)
-    theirs = client.get(EXPORT, {"format": "csv", "member": member.email})
-    nobody = client.get(EXPORT, {"format": "csv", "member": "nobody@nowhere.test"})
+    theirs = client.post(EXPORT, {"format": "csv", "member": member.email})
+    nobody = client.post(EXPORT, {"format": "csv", "member": "nobody@nowhere.test"})
     assert theirs.status_code == nobody.status_code == HTTPStatus.BAD_REQUEST
     message = "Nobody in your team&#x27;s log has that email address."
     assert message in theirs.content.decode() and message in nobody.content.decode()
@@ -213,12 +213,12 @@ def test_export_by_a_member_of_another_team_is_refused_as_an_unknown_address(
 
 
 def test_export_refused_to_members(signed_in, log):
-    assert signed_in.get(EXPORT, {"format": "csv"}).status_code == HTTPStatus.FORBIDDEN
+    assert signed_in.post(EXPORT, {"format": "csv"}).status_code == HTTPStatus.FORBIDDEN
     assert not SecurityEvent.objects.filter(kind="security_log_exported").exists()
 
 
 def test_export_sends_anonymous_visitors_to_sign_in(client, log):
-    response = client.get(EXPORT, {"format": "csv"})
+    response = client.post(EXPORT, {"format": "csv"})
     assert response.status_code == HTTPStatus.FOUND
     assert response.url.startswith(reverse("accounts:login"))
 
@@ -227,20 +227,37 @@ def test_export_asks_for_the_password_again_after_the_reauth_window(
     clock, admin_client, log, settings
 ):
     clock.advance(minutes=settings.TWOFACTOR_REAUTH_MINUTES + 1)
-    response = admin_client.get(EXPORT, {"format": "csv", "kind": "sign_in"})
+    response = admin_client.post(EXPORT, {"format": "csv", "kind": "sign_in"})
     assert response.status_code == HTTPStatus.FOUND
     assert response.url.startswith(reverse("security:reauth"))
-    assert "format%3Dcsv%26kind%3Dsign_in" in response.url  # and then back to this download
+    assert "next=%2Fsettings%2Fsecurity%2Fexport%2F" in response.url  # back to the form
     assert not SecurityEvent.objects.filter(kind="security_log_exported").exists()
 
 
-def test_export_post_is_not_allowed(admin_client):
-    assert admin_client.post(EXPORT, {"format": "csv"}).status_code == HTTPStatus.METHOD_NOT_ALLOWED
+def test_a_get_from_elsewhere_shows_the_form_and_exports_nothing(admin_client, log, settings):
+    """A link or an image on another site sends a GET with the admin's cookie (SameSite=Lax
+    allows a top-level one): it must not record an export, spend the budget or download."""
+    settings.RATELIMIT_SECURITY_EXPORT = "1/h"
+    for _ in range(3):
+        response = admin_client.get(EXPORT, {"format": "csv", "kind": "sign_in"})
+        assert response.status_code == HTTPStatus.OK
+        assert "Content-Disposition" not in response
+        assert 'method="post"' in response.content.decode()
+    assert not SecurityEvent.objects.filter(kind="security_log_exported").exists()
+    assert admin_client.post(EXPORT, {"format": "csv"}).status_code == HTTPStatus.OK
+
+
+def test_the_export_needs_its_csrf_token(admin_client, log):
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = admin_client.cookies
+    response = strict.post(EXPORT, {"format": "csv"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not SecurityEvent.objects.filter(kind="security_log_exported").exists()
 
 
 def test_export_is_rate_limited_per_admin(admin_client, log, settings):
     settings.RATELIMIT_SECURITY_EXPORT = "2/h"
-    statuses = [admin_client.get(EXPORT, {"format": "csv"}).status_code for _ in range(3)]
+    statuses = [admin_client.post(EXPORT, {"format": "csv"}).status_code for _ in range(3)]
     assert statuses == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]
     assert SecurityEvent.objects.filter(kind="security_log_exported").count() == 2
 
@@ -271,7 +288,7 @@ def test_export_is_rate_limited_per_admin(admin_client, log, settings):
 def test_export_bad_input_is_a_400_that_says_what_to_fix(admin_client, log, params, message):
     client = Client(raise_request_exception=False)
     client.cookies = admin_client.cookies
-    response = client.get(EXPORT, params)
+    response = client.post(EXPORT, params)
     assert response.status_code == HTTPStatus.BAD_REQUEST
     html = response.content.decode()
     assert message in html
@@ -283,7 +300,7 @@ def test_export_dates_up_to_tomorrow_are_accepted(clock, admin_client, log):
     from django.utils import timezone
 
     tomorrow = (timezone.now() + datetime.timedelta(days=1)).date().isoformat()
-    response = admin_client.get(EXPORT, {"format": "csv", "start": "2000-01-01", "end": tomorrow})
+    response = admin_client.post(EXPORT, {"format": "csv", "start": "2000-01-01", "end": tomorrow})
     assert len(csv_rows(response)) >= 4
 
 

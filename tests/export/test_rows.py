@@ -29,7 +29,7 @@ def values(**overrides):
     return tuple(base[name] for name in rows.FIELDS)
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＠"])
 def test_cell_safe_neutralises_every_formula_start(start):
     assert (
         rows.cell_safe(f'{start}HYPERLINK("http://evil")') == f'\'{start}HYPERLINK("http://evil")'
