@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -116,7 +117,7 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
             (s.browser or _("Unknown browser"), s.ip or "—", s.last_seen.strftime("%Y-%m-%d %H:%M"))
             for s in sessions
         ]
-        return format_html_join(format_html("<br>"), _("{} from {}, last seen {} UTC"), lines)
+        return format_html_join(mark_safe("<br>"), _("{} from {}, last seen {} UTC"), lines)  # noqa: S308
 
     def has_support_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.support_member")
