@@ -45,9 +45,3 @@ def email_send_later(*, to: list[str], name: str, context: dict) -> list:
             rows.append(row)
     return rows
 
-
-def email_send(*, to: list[str], name: str, context: dict) -> bool:
-    """The name this had when mail was sent in the request: now ``email_send_later``. True:
-    the email is queued (it is never lost; see the row's status for whether it went out)."""
-    email_send_later(to=to, name=name, context=context)
-    return True
