@@ -6,16 +6,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from accounts.decorators import account_admin_required
+from accounts.decorators import team_member_page
 from accounts.models import User
 from accounts.presence import session_reattach
 from accounts.user_sessions import member_sessions_end, other_sessions_end, session_end_one
 from accounts.views import logout_view
-from security.decorators import recent_auth_required
 from security.events import Audit
 from twofactor_site.sessions import SESSION_ID_SESSION_KEY
 
@@ -43,14 +42,10 @@ def sessions_end_others(request: HttpRequest) -> HttpResponse:
     return redirect("security:personal")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@account_admin_required
-@recent_auth_required
-def member_sessions_end_view(request: HttpRequest, member_id: int) -> HttpResponse:
+@team_member_page
+def member_sessions_end_view(request: HttpRequest, member: User) -> HttpResponse:
     """An Account Admin signs a member of their own team out everywhere (after a lost laptop,
     say); asked first on a page of its own."""
-    member = get_object_or_404(User, pk=member_id, account=request.user.account, is_active=True)
     if request.method == "POST":
         member_sessions_end(audit=Audit.of(request), member=member, by=request.user)
         if member.pk == request.user.pk:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from accounts.decorators import account_admin_required
+from accounts.decorators import account_admin_required, team_member_page
 from accounts.forms import TrustSettingsForm
 from accounts.models import User
 from accounts.trusted_browsers import member_trust_end, trust_settings_set, trusted_browser_stop
@@ -29,13 +29,9 @@ def trusted_browser_stop_view(request: HttpRequest, browser_id: int) -> HttpResp
     return response
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@account_admin_required
-@recent_auth_required
-def member_trust_end_view(request: HttpRequest, member_id: int) -> HttpResponse:
+@team_member_page
+def member_trust_end_view(request: HttpRequest, member: User) -> HttpResponse:
     """Team Members: end every trusted browser of a member (asked first on its own page)."""
-    member = get_object_or_404(User, pk=member_id, account=request.user.account, is_active=True)
     if request.method == "POST":
         ended = member_trust_end(audit=Audit.of(request), member=member, by=request.user)
         text = (

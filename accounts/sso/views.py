@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import account_admin_required
+from accounts.decorators import account_admin_required, team_member_page
 from accounts.models import User, normalize_email
 from accounts.presence import presence_is_recent, presence_proved
 from accounts.sso import oidc, services
@@ -31,7 +31,6 @@ from accounts.sso.flow import (
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
 from accounts.sso.templatetags.sso import security_section_context
-from security.decorators import recent_auth_required
 from security.events import Audit, Kind, event_record
 from twofactor_site.net import requested_next, safe_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
@@ -457,12 +456,8 @@ def domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
 # --- Team Members: switch a member to SSO -----------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@account_admin_required
-@recent_auth_required
-def member_convert(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = get_object_or_404(User, pk=member_id, account=request.user.account, is_active=True)
+@team_member_page
+def member_convert(request: HttpRequest, member: User) -> HttpResponse:
     problem = None
     if member.is_sso:
         problem = _("%(email)s already signs in with single sign-on.")
