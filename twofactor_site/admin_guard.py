@@ -85,3 +85,17 @@ class OfferedLookupsOnlyMixin:
             return bad_request(request, None)
         # Django 6.x passes action_location (top or bottom of the list) too.
         return super().response_action(request, queryset, **kwargs)
+
+
+class ReadOnlyAdminMixin:
+    """A record that is evidence (the security log, the outgoing mail): listed and opened in the
+    admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,12 +5,12 @@ from django.contrib import admin
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
-from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
+from twofactor_site.admin_guard import OfferedLookupsOnlyMixin, ReadOnlyAdminMixin
 from twofactor_site.mail.models import OutgoingEmail
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
+class OutgoingEmailAdmin(OfferedLookupsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "name",
@@ -25,15 +25,6 @@ class OutgoingEmailAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     fields = ["recipient", "name", "status", "attempts", "created_at", "next_attempt_at"]
     fields += ["sent_at", "last_error"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The library's task list, behind the same guard as ours (its filters only): a task's
