@@ -44,6 +44,24 @@ def _codes_text(request: HttpRequest, codes: list[str]) -> HttpResponse:
     return response
 
 
+def _enrollment_codes_page(view):
+    """A GET page of the codes during enrollment (they are not active until the app is)."""
+    view = enrolling(view)
+    view = recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)(view)
+    return require_GET(never_cache(login_required(view)))
+
+
+def _settings_codes_page(view):
+    """A GET page of the codes in settings: for a member with an active app, signed in lately."""
+    view = active_app_required(recent_auth_required(view))
+    return require_GET(never_cache(login_required(view)))
+
+
+def _codes_print(request: HttpRequest, *, active: bool) -> HttpResponse:
+    codes = services.recovery_codes_list(user=request.user, active=active)
+    return render(request, "security/codes_print.html", {"codes": codes})
+
+
 # --- During enrollment: the codes come first, before the app -------------------------------
 
 
@@ -68,57 +86,35 @@ def enroll_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "security/enroll_codes.html", context, status=status)
 
 
-@require_GET
-@never_cache
-@login_required
-@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
-@enrolling
+@_enrollment_codes_page
 def enroll_codes_download(request: HttpRequest) -> HttpResponse:
     codes = [c for c, _used in services.recovery_codes_list(user=request.user, active=False)]
     return _codes_text(request, codes)
 
 
-@require_GET
-@never_cache
-@login_required
-@recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
-@enrolling
+@_enrollment_codes_page
 def enroll_codes_print(request: HttpRequest) -> HttpResponse:
-    codes = services.recovery_codes_list(user=request.user, active=False)
-    return render(request, "security/codes_print.html", {"codes": codes})
+    return _codes_print(request, active=False)
 
 
 # --- In settings, with an active app ---------------------------------------------------------
 
 
-@require_GET
-@never_cache
-@login_required
-@active_app_required
-@recent_auth_required
+@_settings_codes_page
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     codes = services.recovery_codes_list(user=request.user)
     return render(request, "security/recovery_codes.html", {"codes": codes})
 
 
-@require_GET
-@never_cache
-@login_required
-@active_app_required
-@recent_auth_required
+@_settings_codes_page
 def recovery_codes_download(request: HttpRequest) -> HttpResponse:
     codes = [c for c, used in services.recovery_codes_list(user=request.user) if not used]
     return _codes_text(request, codes)
 
 
-@require_GET
-@never_cache
-@login_required
-@active_app_required
-@recent_auth_required
+@_settings_codes_page
 def recovery_codes_print(request: HttpRequest) -> HttpResponse:
-    codes = services.recovery_codes_list(user=request.user)
-    return render(request, "security/codes_print.html", {"codes": codes})
+    return _codes_print(request, active=True)
 
 
 @require_http_methods(["GET", "POST"])
