@@ -64,26 +64,14 @@ def reset_link_note(request) -> str:
     ) % {"n": hours}
 
 
-@method_decorator(
-    ratelimit(
-        group="reset-ip",
-        key=client_ip_key,
-        rate=rate("RATELIMIT_RESET_IP"),
-        method="POST",
-        note=reset_link_note,
-    ),
-    name="post",
-)
-@method_decorator(
-    ratelimit(
-        group="reset-email",
-        key=post_email_key,
-        rate=rate("RATELIMIT_RESET_EMAIL"),
-        method="POST",
-        note=reset_link_note,
-    ),
-    name="post",
-)
+def _reset_limit(group: str, key, setting: str):
+    """A limit on the reset form's POST, refused with the same words about a link sent."""
+    limit = ratelimit(group=group, key=key, rate=rate(setting), method="POST", note=reset_link_note)
+    return method_decorator(limit, name="post")
+
+
+@_reset_limit("reset-ip", client_ip_key, "RATELIMIT_RESET_IP")
+@_reset_limit("reset-email", post_email_key, "RATELIMIT_RESET_EMAIL")
 class PasswordResetView(StrictFormViewMixin, auth_views.PasswordResetView):
     """Answers the same for unknown, known and SSO addresses; only password members get mail
     (see accounts.forms.PasswordResetForm). Links are built from SITE_URL."""
