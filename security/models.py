@@ -76,6 +76,10 @@ class SecurityEvent(models.Model):
         )
         REQUIREMENT_ON = "requirement_on", _("Authenticator app required for the team")
         REQUIREMENT_OFF = "requirement_off", _("Authenticator app no longer required")
+        REQUIREMENT_CHANGED = (
+            "requirement_changed",
+            _("Requirement's start date or grace period changed"),
+        )
         MEMBER_ADDED = "member_added", _("Member added")
         MEMBER_REMOVED = "member_removed", _("Member removed")
         MEMBER_READDED = "member_readded", _("Member removed and added again")

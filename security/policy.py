@@ -17,7 +17,7 @@ from accounts import stages
 from accounts.models import Account, User
 from accounts.trusted_browsers import trusted_browsers_end_for_team
 from security.events import Audit, Kind, event_record
-from security.models import TOTPDevice
+from security.models import RequirementReminder, TOTPDevice
 from twofactor_site.mail import email_send_later
 
 
@@ -195,11 +195,18 @@ def requirement_set(
         "require_from": starts,
         "grace_days": grace,
     }
+    # On already, accepting the same factors: only its date or the grace period changes. That
+    # is its own event, members already told are not told again, and those whose deadline
+    # comes sooner are told the new one.
+    rescheduled = required and account.require_totp and accept == account.accept_passkeys
+    before = copy.copy(account)
     with transaction.atomic():  # the change and its emails commit together
         changed = Account.objects.filter(pk=account.pk).exclude(**state).update(**state)
         for field, value in state.items():
             setattr(account, field, value)
-        if changed:
+        if changed and rescheduled:
+            _requirement_rescheduled(audit=audit, account=account, before=before, admin=admin)
+        elif changed:
             kind = Kind.REQUIREMENT_ON if required else Kind.REQUIREMENT_OFF
             detail = {}
             if required:
@@ -215,6 +222,75 @@ def requirement_set(
             if required:
                 _requirement_on_mail(account=account, admin=admin)
     return True
+
+
+def _requirement_rescheduled(*, audit: Audit, account: Account, before: Account, admin: User):
+    """The requirement's date or grace period changed (``before``: the team as it was): a
+    ``requirement_changed`` event saying from what to what, and an email to each member whose
+    own deadline now comes sooner (once per new deadline: the reminders due by then count as
+    sent, so ``send_reminders`` does not repeat it). Trusts made since the requirement was
+    set stay: what it accepts did not change."""
+    detail = {"accepts": requirement_accepts(account)}
+    if before.require_from != account.require_from:
+        detail["from"] = _when(account.require_from)
+        detail["from_before"] = _when(before.require_from)
+    if before.grace_days != account.grace_days:
+        detail["grace_days"] = account.grace_days
+        detail["grace_days_before"] = before.grace_days
+    event_record(
+        kind=Kind.REQUIREMENT_CHANGED,
+        audit=audit,
+        user=admin,
+        actor=admin,
+        account=account,
+        **detail,
+    )
+    _deadline_sooner_mail(account=account, before=before, admin=admin)
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def _deadline_sooner_mail(*, account: Account, before: Account, admin: User) -> None:
+    from security.reminders import REMINDER_DAYS  # it imports this module
+
+    now = timezone.now()
+    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD).exclude(
+        pk=admin.pk
+    )
+    for member in members:
+        if stages.meets_requirement(member, account=account):
+            continue
+        was, deadline = (
+            member_deadline(member, account=before),
+            member_deadline(member, account=account),
+        )
+        if deadline >= was or was <= now:
+            continue  # no sooner, or already sent to set-up before the change
+        if not cache.add(
+            f"twofactor:requirement-sooner-mail:{member.pk}:{deadline.timestamp()}",
+            1,
+            REQUIREMENT_MAIL_SECONDS,
+        ):
+            continue
+        for days in REMINDER_DAYS:  # this email says what those reminders would have
+            if deadline - timedelta(days=days) <= now:
+                RequirementReminder.objects.get_or_create(
+                    user=member, deadline=deadline, days_before=days
+                )
+        email_send_later(
+            to=[member.email],
+            name="requirement-sooner",
+            context={
+                "account": account,
+                "admin": admin,
+                "member": member,
+                "was": was,
+                # None: the new deadline has come, they are sent to set-up from now.
+                "deadline": deadline if deadline > now else None,
+            },
+        )
 
 
 def requirement_accepts(account: Account) -> str:
