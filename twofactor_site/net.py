@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from urllib.parse import urlsplit
 
 import ua_parser
 from django.conf import settings
@@ -93,9 +94,20 @@ def device_name(user_agent: str) -> str:
     return browser or (f"A browser on {where}" if where else "")
 
 
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:  # "http://[": an unbalanced IPv6 bracket
+        return ""
+
+
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
-    """``candidate`` when it stays on this site, else the empty string."""
-    if candidate and url_has_allowed_host_and_scheme(
+    """``candidate`` when it stays on this site, else the empty string. Only a path
+    (``/...``) or an http(s) URL of this host: a bare word such as ``-1`` passes Django's
+    check, but ``redirect()`` would read it as a URL pattern name (NoReverseMatch, a 500)."""
+    if not candidate or not (candidate.startswith("/") or _scheme(candidate) in ("http", "https")):
+        return ""
+    if url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
