@@ -150,12 +150,18 @@ def enroll_totp(user: User, *, client: Client | None = None) -> str:
             audit=AUDIT, user=user, code=totp.code_at(secret, step)
         )
     assert confirmed
+    factor_changed(user, client=client)
+    return secret
+
+
+def factor_changed(user: User, *, client: Client | None = None) -> None:
+    """After a factor was added in a test's set-up: the change ended the user's sessions, but
+    ``client``'s goes on (as the settings page keeps its own), and its notice is not counted."""
     if client is not None:
         session = client.session
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.save()
     mail.outbox.clear()
-    return secret
 
 
 @pytest.fixture
@@ -200,6 +206,16 @@ def link_from_outbox() -> str:
 
 def path_of(url: str) -> str:
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+def assert_emailed_link_from_site_url(prefix: str) -> None:
+    """The newest email's links start at ``prefix`` (SITE_URL), in its text and HTML parts,
+    and never name the host the request came in on (localhost in these tests)."""
+    message = mail.outbox[-1]
+    html = message.alternatives[0][0]
+    assert prefix in message.body and prefix in html
+    assert "localhost" not in message.body
+    assert "localhost" not in html
 
 
 def sign_in_with_link(client: Client, email: str, password: str = PASSWORD):

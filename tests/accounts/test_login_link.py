@@ -24,6 +24,12 @@ def _open(client: Client, link: str):
     return client.get(path_of(link), follow=True)
 
 
+def _sign_in(client: Client, link: str):
+    """Open the link, then press its Sign in button; the button's answer."""
+    _open(client, link)
+    return client.post(LINK_URL)
+
+
 def test_login_link_renders_sign_in_button(client, member):
     password_step(client, member.email)
     response = _open(client, link_from_outbox())
@@ -99,8 +105,7 @@ def test_login_link_refused_in_browser_with_other_users_pending_login(
     assert response.status_code == HTTPStatus.FORBIDDEN
     other.post(LINK_URL)
     assert not is_signed_in(other)
-    _open(client, link)
-    client.post(LINK_URL)
+    _sign_in(client, link)
     assert is_signed_in(client)
 
 
@@ -115,16 +120,14 @@ def test_login_link_mail_scanner_uses_nothing_up(client, member):
             HTTPStatus.METHOD_NOT_ALLOWED,
         )
     assert SignInLink.objects.get().used_at is None
-    _open(client, link)
-    client.post(LINK_URL)
+    _sign_in(client, link)
     assert is_signed_in(client)
 
 
 def test_login_link_refused_after_use(client, member):
     password_step(client, member.email)
     link = link_from_outbox()
-    _open(client, link)
-    client.post(LINK_URL)
+    _sign_in(client, link)
     client.post(reverse("accounts:logout"))
     # The same browser after signing out, and any other browser: nobody is signed in.
     for browser in (client, Client()):
@@ -158,8 +161,7 @@ def test_login_link_older_link_retired_by_resend(client, member):
     assert b"newer sign-in link" in response.content
     assert client.post(LINK_URL).status_code == HTTPStatus.GONE
     assert not is_signed_in(client)
-    _open(client, new)
-    client.post(LINK_URL)
+    _sign_in(client, new)
     assert is_signed_in(client)
 
 
@@ -172,8 +174,7 @@ def test_login_link_older_link_retired_by_new_login(client, member):
     assert response.status_code == HTTPStatus.GONE
     client.post(LINK_URL)
     assert not is_signed_in(client)
-    _open(elsewhere, link_from_outbox())
-    elsewhere.post(LINK_URL)
+    _sign_in(elsewhere, link_from_outbox())
     assert is_signed_in(elsewhere)
 
 
@@ -193,8 +194,7 @@ def test_login_link_still_works_just_before_expiry(client, member, clock):
     password_step(client, member.email)
     link = link_from_outbox()
     clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES - 1)
-    _open(client, link)
-    client.post(LINK_URL)
+    _sign_in(client, link)
     assert is_signed_in(client)
 
 

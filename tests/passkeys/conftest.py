@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import HASH_SESSION_KEY
-from django.core import mail
 from django.urls import reverse
 
 from security.passkeys import services
-from tests.conftest import AUDIT, password_step
+from tests.conftest import AUDIT, factor_changed, password_step
 from tests.passkeys.authenticator import SoftKey, options_in
 
 BINDING = services.binding_of("registered-by-the-tests")
@@ -26,13 +24,11 @@ def add_passkey(
     if services.recovery_codes_needed(user=user):
         services.recovery_codes_prepare(user=user)
     options = services.passkey_registration_begin(user=user, binding=BINDING)
-    services.passkey_register(audit=AUDIT, user=user, binding=BINDING, name=name, answer=key.register(options))
+    services.passkey_register(
+        audit=AUDIT, user=user, binding=BINDING, name=name, answer=key.register(options)
+    )
     user.refresh_from_db()
-    if client is not None:
-        session = client.session
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.save()
-    mail.outbox.clear()
+    factor_changed(user, client=client)
     return key
 
 
