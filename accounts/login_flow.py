@@ -15,7 +15,7 @@ pending login only stores the key of the step it waits for.
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django.conf import settings
 from django.contrib import auth, messages
@@ -52,6 +52,10 @@ class PendingLogin:
     # the team and the member's factors allowed at the password step; checked again before a
     # trust is made (accounts.stages.trust_days_for).
     trust_days: int = 0
+    # The keys of the member's second steps at the password step (accounts.stages.steps_of),
+    # for the step pages' "Use … instead": any change to their factors since voids this login
+    # (as above). Only what a page shows; a switch asks again. None: not recorded.
+    steps: tuple[str, ...] | None = None
 
     def is_expired(self, now: float | None = None) -> bool:
         now = timezone.now().timestamp() if now is None else now
@@ -65,7 +69,13 @@ class PendingLogin:
 
 
 def pending_login_start(
-    request: HttpRequest, *, user: User, stage: str, next_url: str, trust_days: int = 0
+    request: HttpRequest,
+    *,
+    user: User,
+    stage: str,
+    next_url: str,
+    trust_days: int = 0,
+    steps: tuple[str, ...] | None = None,
 ) -> PendingLogin:
     """Begin the second step for ``user`` in this browser. Rotates the session key, so a
     session id planted before the password was entered is worthless."""
@@ -78,6 +88,7 @@ def pending_login_start(
         next_url=safe_next(request, next_url),
         auth_hash=user.get_session_auth_hash(),
         trust_days=trust_days,
+        steps=steps,
     )
     request.session[PENDING_LOGIN_SESSION_KEY] = asdict(pending)
     return pending
@@ -88,9 +99,12 @@ def pending_login_get(request: HttpRequest) -> PendingLogin | None:
     if not isinstance(data, dict):
         return None
     try:
-        return PendingLogin(**data)
+        pending = PendingLogin(**data)
     except TypeError:
         return None
+    if isinstance(pending.steps, list):  # stored as a list (the session is JSON)
+        pending = replace(pending, steps=tuple(pending.steps))
+    return pending
 
 
 def active_member_load(user_id: int, users: QuerySet[User] | None = None) -> User | None:

@@ -164,6 +164,29 @@ def ways_of(user: User) -> list[SecondStep]:
     return steps + [s for s in registered() if s.backup and _has(user, s)]
 
 
+def ways_here(request: HttpRequest, user: User) -> list[SecondStep]:
+    """``ways_of(user)`` for a step's page, with the member's second steps as the password
+    step found them: the pending login carries them, and any change to the member's factors
+    since voids that login. Backups are asked of the row (``with_backups``) each time, since
+    using one up changes nothing else. Only for what a page shows: a switch to another way
+    asks the member again (``ways_of``)."""
+    pending = getattr(request, "pending_login", None)
+    keys = pending.steps if pending is not None and pending.user_id == user.pk else None
+    if keys is None:
+        return ways_of(user)
+    steps = [s for s in registered() if s.key in keys and s is not EMAIL_LINK and not s.backup]
+    if not steps:
+        return [EMAIL_LINK]
+    return steps + [s for s in registered() if s.backup and _has(user, s)]
+
+
+def steps_carried(request: HttpRequest) -> bool:
+    """This request's pending login carries the member's second steps, so a step's loader
+    need annotate only the backups (``with_backups``) for ``ways_here``."""
+    pending = getattr(request, "pending_login", None)
+    return pending is not None and pending.steps is not None
+
+
 def alternatives_of(user: User, key: str) -> list[SecondStep]:
     """The ways ``user`` may switch to from the step ``key`` ("Use a recovery code instead");
     never the email link, which a member with a factor no longer signs in by."""
@@ -244,6 +267,13 @@ def with_steps(users: QuerySet[User]) -> QuerySet[User]:
     return users.annotate(**{_annotation(s): s.active_expression() for s in steps})
 
 
+def with_backups(users: QuerySet[User]) -> QuerySet[User]:
+    """``users`` annotated with the backups they hold (an unused recovery code), all that a
+    step's page asks of the row when the pending login carries the steps (``ways_here``)."""
+    steps = [s for s in registered() if s.backup and s.active_expression is not None]
+    return users.annotate(**{_annotation(s): s.active_expression() for s in steps})
+
+
 def factors_of(user: User) -> list[SecondStep]:
     """The listed factors ``user`` has, in order: from the annotations of ``with_factors``
     when the row has them, else asked of each factor."""
@@ -313,10 +343,10 @@ def step_required(key: str):
             if pending.stage != key:
                 return redirect(step_url_name(pending))
             step = step_get(key) or EMAIL_LINK
+            request.pending_login = pending  # a loader may read what it carries
             member = step.load(pending.user_id, request)
             if member is None or not pending.is_still_for(member.user):
                 return login_flow.pending_login_void(request)
-            request.pending_login = pending
             request.step_member = member
             request.pending_user = member.user
             return view(request, *args, **kwargs)

@@ -93,7 +93,12 @@ def _second_step_begin(request: HttpRequest, *, user: User, next_url: str) -> Ht
         return pending_login_complete(request, user=user, method=TRUSTED_BROWSER_METHOD)
     step = stages.step_for(user)
     pending = pending_login_start(
-        request, user=user, stage=step.key, next_url=next_url, trust_days=trust_days
+        request,
+        user=user,
+        stage=step.key,
+        next_url=next_url,
+        trust_days=trust_days,
+        steps=tuple(s.key for s in stages.steps_of(user)),
     )
     if step is stages.EMAIL_LINK:
         sign_in_link_send(user=user, pending=pending, audit=Audit.of(request))

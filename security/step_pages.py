@@ -20,7 +20,7 @@ from twofactor_site.views import wait_text
 def step_page_context(*, request: HttpRequest, user: User, lock: Lock, step_key: str) -> dict:
     """The context the step page of ``step_key`` shares with the others, for ``user`` as
     ``lock`` finds them (the Verification of this very attempt's, or the member's row's)."""
-    ways = stages.ways_of(user)
+    ways = stages.ways_here(request, user)
     context = {
         "trust_days": request.pending_login.trust_days,  # "Trust this browser", when offered
         "trust_ticked": request.POST.get("trust") == "on",

@@ -101,14 +101,18 @@ class CodeStepMember(StepMember):
 
 def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
     """The code step's loader (registered in security/apps.py): the active member by primary
-    key, with what this request needs. The page needs the member's row and which other ways
-    in they have (annotations of the same query). A posted 6-digit code needs the
+    key, with what this request needs. The page needs the member's row and which other
+    ways in they have (their steps come with the pending login; backups are annotations). A posted 6-digit code needs the
     authenticator device (joined). A guess wrong costs a query, never a check:
     ``totp_code_verify`` looks up what was not loaded."""
     raw = request.POST.get("code", "") if request.method == "POST" else None
     wants_device = raw is not None and codes.normalize_code(raw) is not None
-    users = User.objects.select_related("account")  # a sign-in's notice names the team
-    users = users.select_related("totp_device") if wants_device else stages.with_steps(users)
+    if wants_device:  # a sign-in's notice names the team
+        users = User.objects.select_related("account", "totp_device")
+    elif stages.steps_carried(request):  # the page: the member's steps come with the login
+        users = stages.with_backups(User.objects.all())
+    else:
+        users = stages.with_steps(User.objects.select_related("account"))
     try:
         user = users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:
