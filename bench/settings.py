@@ -9,7 +9,7 @@ from twofactor_site.settings import DATABASES, MIDDLEWARE, env_str
 ROOT_URLCONF = "bench.server"
 MIDDLEWARE = ["bench.server.SQLCountMiddleware", *MIDDLEWARE]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "twofactor_site.postgresql":
     from bench.pgcount import CountingConnection, CountingCursor
 
     DATABASES["default"]["OPTIONS"] = {

@@ -87,7 +87,9 @@ def database_from_url(url: str) -> dict:
         except ValueError:
             raise ImproperlyConfigured("DATABASE_URL has a port that is not a number") from None
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's backend, with a health check that looks at the socket before it asks
+            # the server (twofactor_site/postgresql/base.py).
+            "ENGINE": "twofactor_site.postgresql",
             "NAME": name,
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
@@ -95,7 +97,8 @@ def database_from_url(url: str) -> dict:
             "PORT": str(port or ""),
             "OPTIONS": options,
             # Reuse connections between requests; checked before use, so a restarted
-            # PostgreSQL costs one failed health check, not a failed request.
+            # PostgreSQL costs one failed health check, not a failed request (the check
+            # asks the server only when the socket shows it has closed or spoken).
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }

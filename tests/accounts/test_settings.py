@@ -74,7 +74,7 @@ def test_env_list_splits_and_trims(monkeypatch):
 
 def test_database_from_url_postgres():
     db = database_from_url("postgres://app:p%40ss@db.internal:6543/twofactor?sslmode=require")
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "twofactor_site.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("twofactor", "app", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.internal", "6543")
     # A database host that does not answer fails within seconds, not TCP's own timeout.
@@ -84,7 +84,7 @@ def test_database_from_url_postgres():
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "pgsql"])
 def test_database_from_url_postgres_schemes_without_port_or_password(scheme):
     db = database_from_url(f"{scheme}://postgres@127.0.0.1/twofactor")
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "twofactor_site.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["PORT"]) == ("twofactor", "postgres", "", "")
 
 
