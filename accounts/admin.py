@@ -93,6 +93,13 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return stages.with_factors(super().get_queryset(request))
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivated: signed out everywhere and no browser trusted any more, as removal
+            # does, so turning them back on later brings back no session and no trust.
+            member_sessions_end(audit=Audit.of(request), member=obj, by=request.user)
+
     @admin.display(description=_("member"), ordering="email")
     def member(self, user: User) -> str:
         if not user.name:

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,22 +21,28 @@ from accounts.password_views import PasswordSetView
 from accounts.services import MemberError, member_invite, member_remove
 from accounts.tokens import invitation_tokens
 from security.events import Audit, Kind
+from security.policy import member_deadline
 from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 
 def _team_page(request: HttpRequest, form: AddMemberForm, status: int = 200) -> HttpResponse:
     account = request.user.account
     members = stages.with_factors(account.members.filter(is_active=True))
-    rows = []
+    rows, now = [], timezone.now()
     for member in members:
         factors = stages.factors_of(member)
-        # The requirement binds them and none of their factors is one it accepts.
-        pending = (
+        # The requirement binds them and none of their factors is one it accepts: "due" with
+        # their deadline while it is ahead (scheduled, or a newcomer's grace period), then
+        # "pending" (they are sent to set-up).
+        due = pending = None
+        if (
             account.require_totp
             and not member.is_sso
             and not any(stages.step_accepted(step, account) for step in factors)
-        )
-        rows.append((member, factors, pending))
+        ):
+            deadline = member_deadline(member, account=account)
+            due, pending = (deadline, False) if deadline > now else (None, True)
+        rows.append((member, factors, pending, due))
     context = {"account": account, "rows": rows, "form": form, "nav": "team"}
     return render(request, "team/team.html", context, status=status)
 

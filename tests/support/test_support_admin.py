@@ -201,3 +201,32 @@ def test_staff_without_a_team_are_not_offered_the_team_page(support_client):
     html = support_client.get(reverse("home")).content.decode()
     assert reverse("accounts:team") not in html
     assert reverse("admin:index") in html
+
+
+def test_deactivating_a_member_ends_their_trusts_and_sessions(
+    clock, superuser_client, member_with_totp
+):
+    from accounts.models import TrustedBrowser
+    from tests.conftest import is_signed_in
+    from tests.security.conftest import code_for, code_post
+
+    member = member_with_totp
+    here = Client()
+    password_step(here, member.email)
+    assert code_post(here, code_for(member, clock=clock), trust="on").status_code == 302
+    assert TrustedBrowser.objects.filter(user=member).exists()
+    url = reverse("admin:accounts_user_change", args=[member.pk])
+    fields = {"email": member.email, "name": member.name}
+    assert superuser_client.post(url, fields).status_code == HTTPStatus.FOUND  # is_active off
+    member.refresh_from_db()
+    assert not member.is_active
+    assert not is_signed_in(here)
+    assert not TrustedBrowser.objects.filter(user=member).exists()
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ALL_SESSIONS_ENDED)
+    assert event.user == member and event.actor_email == "root@twofactor.test"
+    superuser_client.post(url, {**fields, "is_active": "on"})
+    member.refresh_from_db()
+    assert member.is_active
+    # Back on: the browser it trusted asks for the code again.
+    assert password_step(here, member.email).url == reverse("accounts:login-code")
+    assert not is_signed_in(here)

@@ -1,9 +1,13 @@
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.conftest import enroll_totp, sign_in_with_link
+from accounts.models import Account
+from accounts.services import member_add
+from tests.conftest import PASSWORD, enroll_totp, sign_in_with_link
 
 TEAM = reverse("accounts:team")
 
@@ -68,3 +72,34 @@ def test_team_page_member_signs_in_then_sees_team(member):
     client = Client()
     sign_in_with_link(client, member.email)
     assert client.get(TEAM).status_code == HTTPStatus.OK
+
+
+def _row_of(html: str, email: str) -> str:
+    row = html[html.index(email) :]
+    return row[: row.index("</tr>")]
+
+
+def test_team_page_says_when_set_up_is_due_while_the_requirement_is_scheduled(
+    admin_client, account_admin, member, account
+):
+    enroll_totp(account_admin, client=admin_client)
+    due = datetime.combine(timezone.now().date() + timedelta(days=10), datetime.min.time(), UTC)
+    Account.objects.filter(pk=account.pk).update(require_totp=True, require_from=due)
+    row = _row_of(admin_client.get(TEAM).content.decode(), member.email)
+    assert f"Set-up due {due:%-d %b}" in row
+    assert "Set-up pending" not in row
+    # Their deadline passed: now they are sent to set-up, and the page says so.
+    Account.objects.filter(pk=account.pk).update(require_from=timezone.now() - timedelta(days=1))
+    row = _row_of(admin_client.get(TEAM).content.decode(), member.email)
+    assert "Set-up pending" in row and "Set-up due" not in row
+
+
+def test_team_page_says_when_a_newcomers_grace_period_ends(admin_client, account_admin, account):
+    enroll_totp(account_admin, client=admin_client)
+    Account.objects.filter(pk=account.pk).update(
+        require_totp=True, require_from=timezone.now() - timedelta(days=1), grace_days=3
+    )
+    newcomer = member_add(account=account, email="new@acme.test", password=PASSWORD)
+    due = newcomer.date_joined + timedelta(days=3)
+    row = _row_of(admin_client.get(TEAM).content.decode(), newcomer.email)
+    assert f"Set-up due {due:%-d %b}" in row and "Set-up pending" not in row

@@ -15,7 +15,6 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import BadHeaderError
 from django.db import transaction
 from django.db.models import F
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
@@ -101,7 +100,8 @@ def _smtp_code(exc: BaseException) -> int | None:
 def _is_permanent(exc: BaseException) -> bool:
     """A 5xx reply (RFC 5321: permanent negative completion), or a message Django refuses to
     build: trying again would be refused again."""
-    if isinstance(exc, BadHeaderError):
+    # A header with a newline: ValueError (Django 6 deprecates BadHeaderError, its 5.2 subclass).
+    if isinstance(exc, ValueError):
         return True
     code = _smtp_code(exc)
     return code is not None and 500 <= code < 600
