@@ -187,16 +187,25 @@ def answer_credential_id(data: dict) -> str:
     return credential_id
 
 
-def registration_verify(*, rp: RelyingParty, challenge: bytes, data: dict) -> NewCredential:
+def _verified(verify, what: str, *, rp: RelyingParty, challenge: bytes, data: dict, **more):
+    """The library's check of an answer against this site's id and origin and the challenge;
+    its complaint, or an answer too malformed to check, is Refused (named by ``what``)."""
     try:
-        verified = verify_registration_response(
+        return verify(
             credential=data,
             expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
+            **more,
         )
     except (WebAuthnException, KeyError, TypeError, ValueError) as error:
-        raise Refused(f"registration: {str(error)[:200]}") from None
+        raise Refused(f"{what}: {str(error)[:200]}") from None
+
+
+def registration_verify(*, rp: RelyingParty, challenge: bytes, data: dict) -> NewCredential:
+    verified = _verified(
+        verify_registration_response, "registration", rp=rp, challenge=challenge, data=data
+    )
     transports = data["response"].get("transports")
     transports = transports if isinstance(transports, list) else []
     return NewCredential(
@@ -213,18 +222,16 @@ def assertion_verify(
     """Verify an answer to navigator.credentials.get() for a known key; its new counter.
     Authenticators that keep no counter always say 0: then there is nothing to compare
     (WebAuthn 7.2 step 21). Otherwise the counter must go up."""
-    try:
-        # The counter is compared below, once the signature is known to be the key's own.
-        verified = verify_authentication_response(
-            credential=data,
-            expected_challenge=challenge,
-            expected_rp_id=rp.id,
-            expected_origin=rp.origin,
-            credential_public_key=public_key,
-            credential_current_sign_count=0,
-        )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as error:
-        raise Refused(f"assertion: {str(error)[:200]}") from None
+    # The counter is compared below, once the signature is known to be the key's own.
+    verified = _verified(
+        verify_authentication_response,
+        "assertion",
+        rp=rp,
+        challenge=challenge,
+        data=data,
+        credential_public_key=public_key,
+        credential_current_sign_count=0,
+    )
     received = verified.new_sign_count
     if (received or sign_count) and received <= sign_count:
         raise CounterWentBack(stored=sign_count, received=received)
