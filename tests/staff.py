@@ -7,9 +7,19 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from tests.conftest import PASSWORD, sign_in_with_link
+
+
+def admin_action(client: Client, action: str, *users: User, confirm: bool = False):
+    """Choose ``action`` for ``users`` on the admin's member list (and, with ``confirm``, say
+    yes on its confirmation page); the page it ends on."""
+    data = {"action": action, "_selected_action": [user.pk for user in users]}
+    if confirm:
+        data["post"] = "yes"
+    return client.post(reverse("admin:accounts_user_changelist"), data, follow=True)
 
 
 def signed_in_client(email: str) -> Client:

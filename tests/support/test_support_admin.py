@@ -2,7 +2,6 @@
 
 from http import HTTPStatus
 
-import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
@@ -13,6 +12,7 @@ from accounts.services import account_create
 from security.models import SecurityEvent, TOTPDevice
 from security.recovery_codes.services import recovery_codes_list
 from tests.conftest import PASSWORD, enroll_totp, password_step, sign_in_with_link
+from tests.staff import admin_action
 
 CHANGELIST = reverse("admin:accounts_user_changelist")
 
@@ -95,12 +95,7 @@ def test_admin_readd_action_resets_member(support_client, member):
     sign_in_with_link(member_client, member.email)
     assert member_client.get(reverse("home")).status_code == HTTPStatus.OK
     enroll_totp(member)
-    mail.outbox.clear()
-    response = support_client.post(
-        CHANGELIST,
-        {"action": "readd_members", "_selected_action": [member.pk], "post": "yes"},
-        follow=True,
-    )
+    response = admin_action(support_client, "readd_members", member, confirm=True)
     assert response.status_code == HTTPStatus.OK
     assert "Re-added 1 member" in response.content.decode()
     fresh = User.objects.get(email=member.email)
@@ -115,11 +110,7 @@ def test_admin_readd_action_resets_member(support_client, member):
 
 
 def test_admin_remove_action_keeps_last_admin(support_client, account_admin):
-    response = support_client.post(
-        CHANGELIST,
-        {"action": "remove_members", "_selected_action": [account_admin.pk]},
-        follow=True,
-    )
+    response = admin_action(support_client, "remove_members", account_admin)
     assert "at least one Account Admin" in response.content.decode()
     assert User.objects.filter(pk=account_admin.pk).exists()
 
@@ -151,33 +142,25 @@ def test_admin_cannot_change_requirement_or_security_log(support_client, account
     assert support_client.post(url, {"kind": "sign_in"}).status_code == HTTPStatus.FORBIDDEN
 
 
-@pytest.fixture
-def superuser_client(db) -> Client:
-    User.objects.create_superuser("root@twofactor.test", PASSWORD)
-    client = Client()
-    sign_in_with_link(client, "root@twofactor.test")
-    return client
-
-
-def test_admin_offers_no_delete_that_skips_the_removal_service(superuser_client, member, account):
+def test_admin_offers_no_delete_that_skips_the_removal_service(root_client, member, account):
     for url in (
         reverse("admin:accounts_user_delete", args=[member.pk]),
         reverse("admin:accounts_account_delete", args=[account.pk]),
     ):
-        assert superuser_client.post(url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
-    response = superuser_client.post(
+        assert root_client.post(url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
+    response = root_client.post(
         CHANGELIST, {"action": "delete_selected", "_selected_action": [member.pk], "post": "yes"}
     )
     assert User.objects.filter(pk=member.pk).exists()
     assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
 
 
-def test_admin_cannot_change_team_role_or_identity(superuser_client, member, other_admin):
+def test_admin_cannot_change_team_role_or_identity(root_client, member, other_admin):
     url = reverse("admin:accounts_user_change", args=[member.pk])
-    html = superuser_client.get(url).content.decode()
+    html = root_client.get(url).content.decode()
     for field in ("account", "role", "identity"):
         assert f'name="{field}"' not in html
-    superuser_client.post(
+    root_client.post(
         url,
         {
             "email": member.email,
