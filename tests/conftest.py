@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
+from io import StringIO
 
 import pyotp
 import pytest
@@ -16,6 +17,7 @@ import time_machine
 from django.contrib.auth import HASH_SESSION_KEY
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -202,6 +204,13 @@ def link_from_outbox() -> str:
     match = re.search(r"https?://\S+/login/link/[^/\s]+/", body)
     assert match, body
     return match.group(0)
+
+
+def command_output(name: str, *args: str) -> str:
+    """Run ``manage.py name *args`` in this process; what it printed."""
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
 
 
 def path_of(url: str) -> str:

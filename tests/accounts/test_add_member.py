@@ -1,18 +1,14 @@
 """manage.py add_member "Acme" --email m@acme.test [--admin] [--sso]"""
 
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, command_output
 
 
 def _run(*args: str) -> str:
-    out = StringIO()
-    call_command("add_member", *args, stdout=out)
-    return out.getvalue()
+    return command_output("add_member", *args)
 
 
 def test_add_member_with_password_from_environment(account, monkeypatch):
@@ -39,30 +35,25 @@ def test_add_member_sso_gets_no_password(account, monkeypatch):
     assert not member.has_usable_password()
 
 
-def test_add_member_refuses_unknown_account(db, monkeypatch):
-    monkeypatch.setenv("TWOFACTOR_PASSWORD", PASSWORD)
-    with pytest.raises(CommandError, match="No account is named 'Nope'"):
-        _run("Nope", "--email", "m@nope.test", "--noinput")
-    assert not User.objects.filter(email="m@nope.test").exists()
-
-
-def test_add_member_refuses_duplicate(member, monkeypatch):
-    monkeypatch.setenv("TWOFACTOR_PASSWORD", PASSWORD)
-    with pytest.raises(CommandError, match="already belongs to a team"):
-        _run("Acme", "--email", "MEMBER@acme.test", "--noinput")
-
-
-def test_add_member_refuses_bad_email(account, monkeypatch):
-    monkeypatch.setenv("TWOFACTOR_PASSWORD", PASSWORD)
-    with pytest.raises(CommandError, match="not an email address"):
-        _run("Acme", "--email", "nope", "--noinput")
-
-
-def test_add_member_refuses_weak_password(account, monkeypatch):
-    monkeypatch.setenv("TWOFACTOR_PASSWORD", "password")
-    with pytest.raises(CommandError, match="too common"):
-        _run("Acme", "--email", "weak@acme.test", "--noinput")
-    assert not User.objects.filter(email="weak@acme.test").exists()
+@pytest.mark.parametrize(
+    ("team", "email", "password", "refusal"),
+    [
+        pytest.param(
+            "Nope", "m@nope.test", PASSWORD, "No account is named 'Nope'", id="unknown_account"
+        ),
+        pytest.param(
+            "Acme", "MEMBER@acme.test", PASSWORD, "already belongs to a team", id="duplicate"
+        ),
+        pytest.param("Acme", "nope", PASSWORD, "not an email address", id="bad_email"),
+        pytest.param("Acme", "weak@acme.test", "password", "too common", id="weak_password"),
+    ],
+)
+def test_add_member_refuses(member, monkeypatch, team, email, password, refusal):
+    monkeypatch.setenv("TWOFACTOR_PASSWORD", password)
+    before = set(User.objects.values_list("pk", "email"))
+    with pytest.raises(CommandError, match=refusal):
+        _run(team, "--email", email, "--noinput")
+    assert set(User.objects.values_list("pk", "email")) == before  # nobody added
 
 
 def test_add_member_noinput_without_password_never_prompts(account, monkeypatch):

@@ -1,19 +1,15 @@
 """manage.py seed_demo: a demo team for `make run`, refused outside debug."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import Account, User
-from tests.conftest import link_from_outbox, password_step, path_of
+from tests.conftest import command_output, link_from_outbox, password_step, path_of
 
 
 def _run() -> str:
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+    return command_output("seed_demo")
 
 
 def test_seed_demo_refuses_without_debug(db, settings):

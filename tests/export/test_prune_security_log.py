@@ -1,12 +1,12 @@
 import datetime
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 
 from security.events import event_record
 from security.models import SecurityEvent
+from tests.conftest import command_output
 
 
 def aged(days: float, *, account=None) -> SecurityEvent:
@@ -16,10 +16,8 @@ def aged(days: float, *, account=None) -> SecurityEvent:
     return event
 
 
-def prune(*args) -> str:
-    out = StringIO()
-    call_command("prune_security_log", *args, stdout=out)
-    return out.getvalue()
+def prune(*args: str) -> str:
+    return command_output("prune_security_log", *args)
 
 
 def test_prune_deletes_only_events_older_than_the_setting(clock, account, settings):

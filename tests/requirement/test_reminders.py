@@ -2,11 +2,9 @@
 through ``manage.py send_reminders`` (cron); time moved by the clock fixture."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,14 +12,12 @@ from accounts.services import member_add
 from security.policy import requirement_set
 from security.reminders import reminders_send
 from security.totp.services import has_active_app
-from tests.conftest import AUDIT, PASSWORD, enroll_totp, race
+from tests.conftest import AUDIT, PASSWORD, command_output, enroll_totp, race
 from tests.requirement.test_rollout import day_ahead, start_of
 
 
 def send_reminders() -> str:
-    out = StringIO()
-    call_command("send_reminders", stdout=out)
-    return out.getvalue()
+    return command_output("send_reminders")
 
 
 def require(account, admin, **fields) -> None:
