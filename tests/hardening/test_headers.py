@@ -121,16 +121,21 @@ def _assert_no_store(response) -> None:
     assert "no-store" in response.get("Cache-Control", ""), response.get("Cache-Control")
 
 
+def _assert_pages_no_store(client, *names: str) -> None:
+    for name in names:
+        _assert_no_store(client.get(reverse(name)))
+
+
 def test_enrollment_pages_are_no_store(client, member):
     sign_in_with_link(client, member.email)
     client.post(reverse("security:enroll"))
-    for name in (
+    _assert_pages_no_store(
+        client,
         "security:enroll-codes",
         "security:enroll-codes-download",
         "security:enroll-codes-print",
         "security:enroll-app",
-    ):
-        _assert_no_store(client.get(reverse(name)))
+    )
 
 
 def test_recovery_code_pages_are_no_store(client, member_with_totp):
@@ -139,13 +144,13 @@ def test_recovery_code_pages_are_no_store(client, member_with_totp):
     client.post(
         reverse("accounts:login-code"), {"code": current_code(member_with_totp.totp_secret)}
     )
-    for name in (
+    _assert_pages_no_store(
+        client,
         "security:recovery-codes",
         "security:recovery-codes-download",
         "security:recovery-codes-print",
         "security:reauth",
-    ):
-        _assert_no_store(client.get(reverse(name)))
+    )
     regenerated = client.post(reverse("security:recovery-codes-regenerate"), follow=True)
     _assert_no_store(regenerated)
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -111,17 +112,16 @@ def _two_code_sessions(member_with_totp) -> tuple[Client, Client]:
     return here, elsewhere
 
 
-def test_removing_the_app_ends_other_sessions_not_this_one(member_with_totp):
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param("security:totp-remove", id="removing_the_app"),
+        pytest.param("security:recovery-codes-regenerate", id="regenerating_recovery_codes"),
+    ],
+)
+def test_factor_change_ends_other_sessions_not_this_one(member_with_totp, change):
     here, elsewhere = _two_code_sessions(member_with_totp)
-    response = here.post(reverse("security:totp-remove"))
-    assert response.status_code == HTTPStatus.FOUND
-    assert is_signed_in(here)
-    assert not is_signed_in(elsewhere)
-
-
-def test_regenerating_recovery_codes_ends_other_sessions_not_this_one(member_with_totp):
-    here, elsewhere = _two_code_sessions(member_with_totp)
-    response = here.post(reverse("security:recovery-codes-regenerate"))
+    response = here.post(reverse(change))
     assert response.status_code == HTTPStatus.FOUND
     assert is_signed_in(here)
     assert not is_signed_in(elsewhere)

@@ -21,6 +21,21 @@ from tests.security.conftest import code_for, code_post, recovery_post, switch_t
 URL = reverse("accounts:login-code")
 
 
+def _assert_code_refused(
+    response, client, member, *, shows: str = "", reads: str = "", failures: int
+) -> None:
+    """The code step answered 400 with ``shows`` in its HTML (or ``reads`` in its text), the
+    browser is not signed in, and the member's failed-code count is ``failures``."""
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    if shows:
+        assert shows in response.content.decode()
+    if reads:
+        assert reads in _text(response)
+    assert not is_signed_in(client)
+    member.refresh_from_db()
+    assert member.failed_code_count == failures
+
+
 # --- Renders, and needs the right pending login ----------------------------------------------
 
 
@@ -161,11 +176,9 @@ def test_login_code_enrollment_code_cannot_be_replayed(code_client, member_with_
 def test_login_code_wrong_code_clear_error_counted(code_client, member_with_totp, clock):
     wrong = "000000" if code_for(member_with_totp, clock=clock) != "000000" else "111111"
     response = code_post(code_client, wrong)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "That code didn&#x27;t work" in response.content.decode()
-    assert not is_signed_in(code_client)
-    member_with_totp.refresh_from_db()
-    assert member_with_totp.failed_code_count == 1
+    _assert_code_refused(
+        response, code_client, member_with_totp, shows="That code didn&#x27;t work", failures=1
+    )
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.CODE_FAILED).count() == 1
 
 
@@ -268,11 +281,9 @@ def test_login_code_per_ip_rate_limit(client, member_with_totp, account, clock, 
 )
 def test_login_code_malformed_code_form_error(code_client, member_with_totp, raw):
     response = code_post(code_client, raw)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert 'class="field-error"' in response.content.decode()
-    assert not is_signed_in(code_client)
-    member_with_totp.refresh_from_db()
-    assert member_with_totp.failed_code_count == 0
+    _assert_code_refused(
+        response, code_client, member_with_totp, shows='class="field-error"', failures=0
+    )
 
 
 def test_login_code_two_values_for_one_field_form_error(code_client, member_with_totp, clock):
@@ -529,11 +540,13 @@ def test_login_code_recovery_code_in_the_app_field_points_to_its_page(
 ):
     code = recovery_codes_of(member_with_totp)[0]
     response = code_post(code_client, code)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "That looks like a recovery code." in _text(response)
-    assert not is_signed_in(code_client)
-    member_with_totp.refresh_from_db()
-    assert member_with_totp.failed_code_count == 0
+    _assert_code_refused(
+        response,
+        code_client,
+        member_with_totp,
+        reads="That looks like a recovery code.",
+        failures=0,
+    )
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
 
