@@ -14,6 +14,7 @@ from django.urls import reverse
 from security.models import SecurityEvent
 from security.totp import services as totp_services
 from tests.conftest import current_code, is_signed_in, password_step, sign_in_with_link
+from tests.staff import signed_in_client
 
 PERSONAL = reverse("security:personal")
 CHROME_LINUX = (
@@ -107,8 +108,7 @@ def test_a_made_up_session_id_is_not_found_and_ends_nothing(member, forged):
 def test_a_member_cannot_end_another_members_session(member, account_admin):
     admin_browser, _ = signed_in_browsers(account_admin)
     admin_ids = session_ids(admin_browser.get(PERSONAL).content)
-    mine = Client()
-    sign_in_with_link(mine, member.email)
+    mine = signed_in_client(member.email)
     for session_id in admin_ids:
         response = mine.post(reverse("accounts:session-end", args=[session_id.decode()]))
         assert response.status_code == HTTPStatus.NOT_FOUND
@@ -215,8 +215,7 @@ def test_ordinary_requests_never_read_or_write_the_list(member, clock):
 def test_team_members_offers_sign_out_everywhere_to_admins_only(admin_client, member):
     page = admin_client.get(reverse("accounts:team")).content
     assert reverse("accounts:member-sessions-end", args=[member.pk]).encode() in page
-    mine = Client()
-    sign_in_with_link(mine, member.email)
+    mine = signed_in_client(member.email)
     assert b"Sign out everywhere" not in mine.get(reverse("accounts:team")).content
 
 
@@ -249,8 +248,7 @@ def test_admin_sign_out_everywhere_asks_for_a_recent_proof(admin_client, member,
 
 def test_admin_cannot_sign_out_another_teams_member(member, other_admin):
     here, _ = signed_in_browsers(member)
-    theirs = Client()
-    sign_in_with_link(theirs, other_admin.email)
+    theirs = signed_in_client(other_admin.email)
     url = reverse("accounts:member-sessions-end", args=[member.pk])
     assert theirs.get(url).status_code == HTTPStatus.NOT_FOUND
     assert theirs.post(url).status_code == HTTPStatus.NOT_FOUND
@@ -262,8 +260,7 @@ def test_admin_cannot_sign_out_another_teams_member(member, other_admin):
 
 def test_a_member_cannot_sign_out_a_teammate(member, account_admin):
     admin_browser, _ = signed_in_browsers(account_admin)
-    mine = Client()
-    sign_in_with_link(mine, member.email)
+    mine = signed_in_client(member.email)
     url = reverse("accounts:member-sessions-end", args=[account_admin.pk])
     assert mine.post(url).status_code == HTTPStatus.FORBIDDEN
     assert is_signed_in(admin_browser)
