@@ -149,6 +149,28 @@ def sign_in_with_link(page, email: str, password: str) -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def sign_in_with_code(page, email: str, code: str) -> None:
+    """Password, then ``code`` at the code step (its field has the focus)."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    password_step(page, email, PASSWORD)
+    page.wait_for_url("**/login/code/")
+    field = page.get_by_label("Authentication code")
+    expect(field).to_be_focused()
+    field.fill(code)
+    page.get_by_role("button", name="Verify").click()
+
+
+def sign_in_with_app(page, email: str, secret: str) -> None:
+    """Sign in with the current code of the app whose key is ``secret``, to the page after."""
+    import pyotp
+
+    sign_in_with_code(page, email, pyotp.TOTP(secret).now())
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/login/")

@@ -9,7 +9,13 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import heading, password_step, sign_in_with_link, sign_out
+from tests.browser.conftest import (
+    heading,
+    password_step,
+    sign_in_with_code,
+    sign_in_with_link,
+    sign_out,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -53,15 +59,6 @@ def enroll_in_browser(page, *, from_url: str = "/settings/personal/") -> tuple[l
     page.wait_for_url("**/setup/done/")
     assert "Two-factor authentication is on" in heading(page)
     return codes, key
-
-
-def sign_in_with_code(page, email: str, code: str) -> None:
-    password_step(page, email, PASSWORD)
-    page.wait_for_url("**/login/code/")
-    field = page.get_by_label("Authentication code")
-    expect(field).to_be_focused()
-    field.fill(code)
-    page.get_by_role("button", name="Verify").click()
 
 
 def sign_in_with_recovery_code(page, email: str, code: str) -> None:

@@ -13,7 +13,14 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import Account
-from tests.browser.conftest import DESKTOP, PHONE, heading, link_in_email, sign_in_with_link
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    heading,
+    link_in_email,
+    sign_in_with_app,
+    sign_in_with_link,
+)
 from tests.conftest import PASSWORD, enroll_totp
 
 pytestmark = pytest.mark.browser
@@ -176,7 +183,7 @@ def test_signed_out_refusal_keeps_the_entrance_card(page, db):
 def test_remove_app_page_tells_an_admin_what_they_can_do(page, account, account_admin):
     secret = enroll_totp(account_admin)
     Account.objects.filter(pk=account.pk).update(require_totp=True)
-    sign_in_with_app(page, account_admin, secret)
+    sign_in_user_with_app(page, account_admin, secret)
     page.goto("/settings/personal/two-factor/remove/")
     assert heading(page) == "Your authenticator app can't be removed"
     main = page.locator("main")
@@ -192,7 +199,7 @@ def test_remove_app_page_tells_an_admin_what_they_can_do(page, account, account_
 def test_remove_app_page_tells_a_member_whom_to_ask(page, account, member):
     secret = enroll_totp(member)
     Account.objects.filter(pk=account.pk).update(require_totp=True)
-    sign_in_with_app(page, member, secret)
+    sign_in_user_with_app(page, member, secret)
     page.goto("/settings/personal/two-factor/remove/")
     expect(page.locator("main")).to_contain_text("ask an Account Admin of your team")
     expect(page.locator("main").get_by_role("link", name="Security page")).to_have_count(0)
@@ -200,24 +207,16 @@ def test_remove_app_page_tells_a_member_whom_to_ask(page, account, member):
     page.wait_for_url("**/settings/personal/two-factor/")
 
 
-def sign_in_with_app(page, user, secret: str | None = None) -> None:
+def sign_in_user_with_app(page, user, secret: str | None = None) -> None:
     """Give ``user`` an app (unless ``secret`` says they have one), then sign in: password,
     then the app's current code."""
-    secret = secret or enroll_totp(user)
-    page.goto("/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/login/code/")
-    page.get_by_label("Authentication code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
+    sign_in_with_app(page, user.email, secret or enroll_totp(user))
 
 
 @WIDTHS
 def test_regenerating_codes_asks_first(new_context, member, size):
     page = new_context(size).new_page()
-    sign_in_with_app(page, member)
+    sign_in_user_with_app(page, member)
     page.goto("/settings/personal/two-factor/codes/")
     before = page.locator("#recovery-codes code").all_inner_texts()
 
@@ -240,7 +239,7 @@ def test_turning_the_requirement_on_and_off_asks_first(
     new_context, account, account_admin, member, sso_member, size
 ):
     page = new_context(size).new_page()
-    sign_in_with_app(page, account_admin)
+    sign_in_user_with_app(page, account_admin)
     page.goto("/settings/security/")
 
     page.get_by_role("button", name="Enable").click()
@@ -273,7 +272,7 @@ def test_team_page_shows_pending_setup_and_the_rule_in_force(
     secret = enroll_totp(account_admin)
     Account.objects.filter(pk=account.pk).update(require_totp=True)
     page = new_context(size).new_page()
-    sign_in_with_app(page, account_admin, secret)
+    sign_in_user_with_app(page, account_admin, secret)
     page.goto("/settings/team/")
     member_row = page.get_by_role("row").filter(has_text=member.email)
     expect(member_row).to_contain_text("Set-up pending")

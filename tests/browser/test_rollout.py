@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pyotp
 import pytest
 from django.utils import timezone
 
-from tests.browser.conftest import password_step, sign_in_with_link
+from tests.browser.conftest import sign_in_with_app, sign_in_with_link
 from tests.conftest import PASSWORD, enroll_totp
 
 pytestmark = pytest.mark.browser
@@ -22,10 +21,7 @@ def test_rollout_banner_until_the_date_then_forced_set_up(
     day = timezone.now().date() + timedelta(days=3)
     secret = enroll_totp(account_admin)
     admin = new_context().new_page()
-    password_step(admin, account_admin.email, PASSWORD)
-    admin.get_by_label("Authentication code").fill(pyotp.TOTP(secret).now())
-    admin.get_by_role("button", name="Verify").click()
-    admin.wait_for_url("**/")
+    sign_in_with_app(admin, account_admin.email, secret)
     admin.goto("/settings/security/")
     admin.get_by_label("From a date", exact=False).check()
     admin.get_by_label("Starting on (UTC)").fill(day.isoformat())

@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     heading,
     link_in_email,
     password_step,
+    sign_in_with_app,
     sign_in_with_link,
 )
 from tests.conftest import PASSWORD, enroll_totp
@@ -216,10 +217,7 @@ def test_pages_of_the_smoother_journeys(
     account_admin.save(update_fields=["is_staff"])
     account_admin.groups.add(support_group)
     admin = new_context(size).new_page()
-    password_step(admin, account_admin.email, PASSWORD)
-    admin.get_by_label("Authentication code").fill(pyotp.TOTP(secret).now())
-    admin.get_by_role("button", name="Verify").click()
-    admin.wait_for_url("**/")
+    sign_in_with_app(admin, account_admin.email, secret)
 
     admin.goto("/settings/personal/two-factor/codes/")
     admin.get_by_role("link", name="Generate new recovery codes").click()
@@ -365,10 +363,7 @@ def test_trusted_browser_pages(viewport, camera, new_context, account_admin, mem
     camera(page, "trusted-browsers", element="#trusted-browsers")
     admin = new_context(VIEWPORTS[viewport]).new_page()
     admin_secret = enroll_totp(account_admin)
-    password_step(admin, account_admin.email, PASSWORD)
-    admin.get_by_label("Authentication code").fill(pyotp.TOTP(admin_secret).now())
-    admin.get_by_role("button", name="Verify").click()
-    admin.wait_for_url(lambda url: "/login/" not in url)
+    sign_in_with_app(admin, account_admin.email, admin_secret)
     admin.goto("/settings/security/")
     camera(admin, "trust-security-section", element="section#trusted-browsers")
     admin.goto(f"/settings/team/{member_with_totp.pk}/end-trust/")
@@ -414,10 +409,7 @@ def test_rollout_pages(viewport, camera, new_context, account, account_admin, me
         grace_days=3,
     )
     admin = new_context(size).new_page()
-    password_step(admin, account_admin.email, PASSWORD)
-    admin.get_by_label("Authentication code").fill(pyotp.TOTP(secret).now())
-    admin.get_by_role("button", name="Verify").click()
-    admin.wait_for_url("**/")
+    sign_in_with_app(admin, account_admin.email, secret)
     admin.goto("/settings/security/")
     camera(admin, "rollout", element="#rollout")
 

@@ -11,10 +11,11 @@ from tests.browser.conftest import (
     heading,
     link_in_email,
     password_step,
+    sign_in_with_code,
     sign_in_with_link,
     sign_out,
 )
-from tests.browser.test_authenticator import enroll_in_browser, sign_in_with_code
+from tests.browser.test_authenticator import enroll_in_browser
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
