@@ -187,7 +187,7 @@ def test_staff_without_a_team_are_not_offered_the_team_page(support_client):
 
 
 def test_deactivating_a_member_ends_their_trusts_and_sessions(
-    clock, superuser_client, member_with_totp
+    clock, root_client, member_with_totp
 ):
     from accounts.models import TrustedBrowser
     from tests.conftest import is_signed_in
@@ -200,14 +200,14 @@ def test_deactivating_a_member_ends_their_trusts_and_sessions(
     assert TrustedBrowser.objects.filter(user=member).exists()
     url = reverse("admin:accounts_user_change", args=[member.pk])
     fields = {"email": member.email, "name": member.name}
-    assert superuser_client.post(url, fields).status_code == HTTPStatus.FOUND  # is_active off
+    assert root_client.post(url, fields).status_code == HTTPStatus.FOUND  # is_active off
     member.refresh_from_db()
     assert not member.is_active
     assert not is_signed_in(here)
     assert not TrustedBrowser.objects.filter(user=member).exists()
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ALL_SESSIONS_ENDED)
     assert event.user == member and event.actor_email == "root@twofactor.test"
-    superuser_client.post(url, {**fields, "is_active": "on"})
+    root_client.post(url, {**fields, "is_active": "on"})
     member.refresh_from_db()
     assert member.is_active
     # Back on: the browser it trusted asks for the code again.
