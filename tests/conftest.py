@@ -322,3 +322,37 @@ def pytest_report_header(config):
     db = settings.DATABASES["default"]
     cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     return [f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({db['NAME']}); cache: {cache_backend}"]
+
+
+def postgres_connect(dbname: str = ""):
+    """A psycopg2 connection of its own, in autocommit, to the test database's server: to
+    ``dbname``, or the test database itself (to end another connection, to NOTIFY, to make
+    and drop databases)."""
+    import psycopg2
+
+    db = connections["default"].settings_dict
+    raw = psycopg2.connect(
+        dbname=dbname or db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+    )
+    raw.autocommit = True
+    return raw
+
+
+def postgres_backend_end() -> int:
+    """End the server side of Django's default connection from another connection, as a
+    restart or an administrator would (``pg_terminate_backend``); its backend's pid."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    other = postgres_connect()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            assert cursor.fetchone()[0] is True
+    finally:
+        other.close()
+    return pid

@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import time
 
-import psycopg2
 import pytest
 from django.db import connection
 
+from tests.conftest import postgres_backend_end, postgres_connect
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _other_connection():
-    db = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )
-    other.autocommit = True
-    return other
 
 
 def _server_asked(monkeypatch) -> list[bool]:
@@ -60,15 +48,7 @@ def test_a_quiet_connection_is_kept_without_asking_the_server(monkeypatch):
 
 
 def test_a_connection_the_server_closed_is_replaced_before_use():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    other = _other_connection()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        other.close()
+    pid = postgres_backend_end()
     _wait_readable()
     connection.health_check_done = False
     connection.close_if_health_check_failed()
@@ -82,7 +62,7 @@ def test_a_connection_the_server_spoke_on_is_asked_and_kept(monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("LISTEN twofactor_health_check")
     raw = connection.connection
-    other = _other_connection()
+    other = postgres_connect()
     try:
         with other.cursor() as cursor:
             cursor.execute("NOTIFY twofactor_health_check")

@@ -14,7 +14,6 @@ from io import BytesIO
 import pytest
 from django.core import mail
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -25,6 +24,7 @@ from tests.conftest import (
     link_from_outbox,
     password_step,
     path_of,
+    postgres_backend_end,
     recovery_code_post,
     sign_in_with_link,
 )
@@ -204,32 +204,13 @@ def _wsgi_get(path: str, cookie: str) -> tuple[str, bytes]:
 @pytest.mark.postgres  # a PostgreSQL server whose connection can be dropped
 @pytest.mark.django_db(transaction=True)
 def test_dropped_database_connection_next_request_works(member):
-    import psycopg2
-
     client = Client()
     sign_in_with_link(client, member.email)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     status, body = _wsgi_get("/", cookie)
     assert status.startswith("200"), body[:300]
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    db = connection.settings_dict
-    killer = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )
-    try:
-        killer.autocommit = True
-        with killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-            assert cursor.fetchone()[0] is True
-    finally:
-        killer.close()
+    postgres_backend_end()
 
     # CONN_HEALTH_CHECKS: the dead connection is noticed before use and replaced.
     status, body = _wsgi_get("/", cookie)

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 
 from bench.loopback import LoopbackBrowser
+from tests.conftest import postgres_connect
 from tests.hardening.conftest import (
     PYTHON,
     REPO,
@@ -50,18 +51,7 @@ for email in ("carry@acme.test", "locked@acme.test"):
 
 
 def _admin_connection():
-    import psycopg2
-
-    db = settings.DATABASES["default"]
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=db["USER"],
-        password=db["PASSWORD"],
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    return connection
+    return postgres_connect("postgres")
 
 
 def _database_url(name: str) -> str:
