@@ -31,6 +31,12 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+# The signed-in home page, its address and nothing else: the glob "**/" matches every page
+# whose address ends in a slash, so waiting for it returned at once on the page a click was
+# made on (/login/link/, /login/code/), before the sign-in had moved on.
+HOME = re.compile(r"^https?://[^/]+/(?:\?.*)?$")
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    HOME,
     heading,
     password_step,
     sign_in_with_code,
@@ -84,12 +85,12 @@ def test_member_enrolls_app_then_signs_in_with_code_and_recovery_code(page, memb
     sign_out(page)
 
     sign_in_with_code(page, member.email, pyotp.TOTP(key).now())
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     assert "Welcome" in heading(page)
     sign_out(page)
 
     sign_in_with_recovery_code(page, member.email, codes[0])
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("status")).to_contain_text("9 recovery codes left")
     sign_out(page)
 

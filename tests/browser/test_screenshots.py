@@ -19,6 +19,7 @@ from accounts.models import SignInLink, User
 from accounts.services import member_add
 from tests.browser.conftest import (
     DESKTOP,
+    HOME,
     PHONE,
     heading,
     link_in_email,
@@ -110,7 +111,7 @@ def test_every_main_page(
     camera(elsewhere, "link-other-browser")
 
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     camera(page, "home")
     page.goto("/settings/personal/")
     camera(page, "personal")

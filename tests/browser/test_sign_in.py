@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import SignInLink
 from tests.browser.conftest import (
+    HOME,
     heading,
     link_in_email,
     password_step,
@@ -32,7 +33,7 @@ def test_member_signs_in_with_emailed_link(page, member):
     assert heading(page) == "Finish signing in"
     page.get_by_role("button", name="Sign in").click()
 
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     assert "Welcome" in heading(page)
     expect(page.get_by_text(member.email).first).to_be_visible()
 
@@ -60,7 +61,7 @@ def test_link_in_another_browser_is_refused_then_works_in_the_first(new_context,
 
     first.goto(link)
     first.get_by_role("button", name="Sign in").click()
-    first.wait_for_url("**/")
+    first.wait_for_url(HOME)
     assert "Welcome" in heading(first)
 
     # Used once: the same link now says so, in either browser.
@@ -106,7 +107,7 @@ def test_resend_retires_the_older_link(page, member):
     assert heading(page) == "A newer link was sent"
     page.goto(newer)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
 
 
 def test_sign_in_with_keyboard_only(page, member):
@@ -127,7 +128,7 @@ def test_sign_in_with_keyboard_only(page, member):
     # The Sign in button has autofocus, so Enter signs in.
     assert page.evaluate("document.activeElement.textContent.trim()") == "Sign in"
     page.keyboard.press("Enter")
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     assert "Welcome" in heading(page)
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    HOME,
     heading,
     link_in_email,
     password_step,
@@ -100,7 +101,7 @@ def test_admin_removes_and_readds_member(new_context, account_admin, member):
     member_page.get_by_label("Confirm password").fill(new_password)
     member_page.get_by_role("button", name="Save password and sign in").click()
     # Straight in: the invitation proved the mailbox, no other link to wait for.
-    member_page.wait_for_url("**/")
+    member_page.wait_for_url(HOME)
     assert "Welcome" in heading(member_page)
     sign_out(member_page)
 
@@ -125,7 +126,7 @@ def test_removed_member_with_app_starts_over(new_context, account_admin, member_
     page.get_by_label("Password", exact=True).fill("another new passphrase 7")
     page.get_by_label("Confirm password").fill("another new passphrase 7")
     page.get_by_role("button", name="Save password and sign in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(HOME)
     assert "Welcome" in heading(page)
     sign_out(page)
     # No app any more: the second step is the emailed link, not a code.
