@@ -122,11 +122,8 @@ class Rollout:
 def rollout_of(account: Account) -> Rollout:
     """Who has set up a factor the team's requirement accepts, and who has not yet and by
     when (members who sign in with a password: SSO members are exempt). One query."""
-    members = stages.with_factors(
-        account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
-    )
     set_up, waiting, now = 0, [], timezone.now()
-    for member in members:
+    for member in _password_members(account):
         if any(stages.step_accepted(step, account) for step in stages.factors_of(member)):
             set_up += 1
         else:
@@ -256,10 +253,7 @@ def _deadline_sooner_mail(*, account: Account, before: Account, admin: User) -> 
     from security.reminders import REMINDER_DAYS  # it imports this module
 
     now = timezone.now()
-    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD).exclude(
-        pk=admin.pk
-    )
-    for member in members:
+    for member in _password_members(account, but=admin):
         if stages.meets_requirement(member, account=account):
             continue
         was, deadline = (
@@ -303,8 +297,18 @@ def members_without_accepted_factor(account: Account, *, accept_passkeys: bool) 
     choice (for the page that asks first)."""
     proposed = copy.copy(account)
     proposed.require_totp, proposed.accept_passkeys = True, accept_passkeys
-    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
+    members = _password_members(account)
     return sum(1 for m in members if not stages.meets_requirement(m, account=proposed))
+
+
+def _password_members(account: Account, *, but: User | None = None):
+    """The team's active members who sign in with a password here (SSO members are exempt;
+    ``but`` left out), each with the factors they have annotated (stages.with_factors), so
+    asking each whether they meet the requirement costs no query of its own."""
+    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD)
+    if but is not None:
+        members = members.exclude(pk=but.pk)
+    return stages.with_factors(members)
 
 
 # A member hears about the requirement at most once a day, however often it is turned off and
@@ -315,11 +319,8 @@ REQUIREMENT_MAIL_SECONDS = 24 * 3600
 def _requirement_on_mail(*, account: Account, admin: User) -> None:
     """Email the members the requirement affects: those who sign in with a password here and
     have no factor it accepts yet (SSO members are exempt; the admin who turned it on knows)."""
-    members = account.members.filter(is_active=True, identity=User.Identity.PASSWORD).exclude(
-        pk=admin.pk
-    )
-    for member in members:
-        if stages.meets_requirement(member):
+    for member in _password_members(account, but=admin):
+        if stages.meets_requirement(member, account=account):
             continue
         if not cache.add(f"twofactor:requirement-on-mail:{member.pk}", 1, REQUIREMENT_MAIL_SECONDS):
             continue  # told within the last day
