@@ -1,7 +1,8 @@
 """`/healthz` for the load balancer: 200 when PostgreSQL and Redis both answer, 503 naming the
 one that did not, and the age of the oldest unsent email (an operator alerts on a stuck
-queue). Answered by the first middleware: no session, no user, no Host check (a balancer asks
-by the instance's address), no HTTPS redirect, and no log line per hit."""
+queue). Answered by the first middleware after the two that set every answer's security
+headers: no session, no user, no Host check (a balancer asks by the instance's address), no
+HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT), and no log line per hit."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def health_report() -> tuple[bool, dict]:
 
 
 class HealthCheckMiddleware:
-    """First in MIDDLEWARE: `/healthz` never reaches sessions, auth or the Host check."""
+    """Third in MIDDLEWARE, after the security headers: `/healthz` never reaches sessions,
+    auth or the Host check."""
 
     def __init__(self, get_response):
         self.get_response = get_response

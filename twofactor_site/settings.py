@@ -174,9 +174,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "twofactor_site.health.HealthCheckMiddleware",  # /healthz, before anything else
     "django.middleware.security.SecurityMiddleware",
     "twofactor_site.middleware.SecurityHeadersMiddleware",
+    # /healthz, inside the two that set every answer's headers and before anything else
+    # (SECURE_REDIRECT_EXEMPT spares its plain-HTTP probe the HTTPS redirect).
+    "twofactor_site.health.HealthCheckMiddleware",
     "twofactor_site.middleware.RequestShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -424,6 +426,8 @@ SECURE_PRODUCTION = not DEBUG and not TESTING
 SESSION_COOKIE_SECURE = SECURE_PRODUCTION
 CSRF_COOKIE_SECURE = SECURE_PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_PRODUCTION)
+# A load balancer probes an instance by its address over plain HTTP (twofactor_site.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz\Z"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -72,5 +72,15 @@ def test_healthz_needs_no_session_no_host_and_no_https(db, settings):
     assert response["Cache-Control"] == "no-store"
 
 
+def test_healthz_carries_the_headers_of_every_other_answer(db, settings):
+    settings.SECURE_SSL_REDIRECT = True  # as in production: a plain-HTTP probe still answered
+    response = Client(HTTP_HOST="10.0.0.7").get(URL)
+    assert response.status_code == HTTPStatus.OK
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
 def test_healthz_is_get_only(client, db):
     assert client.post(URL).status_code != HTTPStatus.OK
