@@ -8,6 +8,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TRUST_DAYS_MAX, User, normalize_email
+from twofactor_site.numbers import AsciiIntegerField
 from twofactor_site.text import refuse_control_characters
 
 
@@ -112,6 +113,6 @@ class TrustSettingsForm(forms.Form):
     offer = forms.BooleanField(
         label=_("Let members trust a browser at the second step"), required=False
     )
-    days = forms.IntegerField(
+    days = AsciiIntegerField(
         label=_("Days a browser stays trusted"), min_value=1, max_value=TRUST_DAYS_MAX
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from security.policy import GRACE_DAYS_MAX, REQUIREMENT_FROM_MAX_DAYS
 from security.recovery_codes import codes as recovery_codes
 from security.totp import codes as totp
+from twofactor_site.numbers import AsciiDateField, AsciiIntegerField
 
 
 def _one_value(form: forms.Form, name: str) -> None:
@@ -117,14 +118,14 @@ class RequirementScheduleForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    from_date = forms.DateField(
+    from_date = AsciiDateField(
         label=_("Starting on (UTC)"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
-    grace_days = forms.IntegerField(
+    grace_days = AsciiIntegerField(
         label=_("Members added later get (days)"),
         help_text=_("0 to 14 days from when they join to set up. 0: from their first sign-in."),
         min_value=0,

@@ -40,6 +40,7 @@ from security.policy import (
 from security.templatetags.rollout import deadline as deadline_text
 from security.totp.services import active_device, reauth_code_check
 from twofactor_site.net import requested_next
+from twofactor_site.numbers import page_number
 from twofactor_site.ratelimits import account_key, rate, ratelimit, user_key
 from twofactor_site.sessions import SESSION_ID_SESSION_KEY
 
@@ -142,7 +143,7 @@ def _security_page(
     admin = request.user
     account = admin.account
     events = SecurityEvent.objects.filter(account=account).select_related(None)
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(page_number(request.GET.get("page")))
     context = {
         "account": account,
         "has_app": active_device(admin) is not None,

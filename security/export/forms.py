@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import normalize_email
 from security.export.log import team_has_address
 from security.models import SecurityEvent
+from twofactor_site.numbers import AsciiDateField
 
 FORMATS = (("csv", _("CSV (spreadsheets)")), ("jsonl", _("JSON Lines (one event per line)")))
 
@@ -21,8 +22,8 @@ EARLIEST = datetime.date(2000, 1, 1)
 _DATE_ERRORS = {"invalid": _("Enter a date as YYYY-MM-DD, for example 2026-01-31.")}
 
 
-def _date_field(label) -> forms.DateField:
-    return forms.DateField(
+def _date_field(label) -> AsciiDateField:
+    return AsciiDateField(
         label=label,
         required=False,
         input_formats=["%Y-%m-%d"],  # one spelling: no locale guesses between 01/02 and 02/01

@@ -276,6 +276,10 @@ def test_export_is_rate_limited_per_admin(admin_client, log, settings):
         ({"format": "csv", "start": "01/02/2026"}, "Enter a date as YYYY-MM-DD"),
         ({"format": "csv", "end": "yesterday"}, "Enter a date as YYYY-MM-DD"),
         ({"format": "csv", "end": "9" * 5000}, "Enter a date as YYYY-MM-DD"),
+        # Other scripts' digits: Python would read "２０２６" as the year 2026.
+        ({"format": "csv", "start": "\uff12\uff10\uff12\uff16-01-02"}, "Enter a date as YYYY-MM-DD"),
+        ({"format": "csv", "end": "\u0662\u0660\u0662\u0666-01-02"}, "Enter a date as YYYY-MM-DD"),
+        ({"format": "csv", "end": "\U0001d7ee\U0001d7ec\U0001d7ee\U0001d7f2-01-02"}, "Enter a date as YYYY-MM-DD"),
         ({"format": "csv", "start": "2026-01-03", "end": "2026-01-02"}, "The end date is before"),
         ({"format": "csv", "kind": "nope"}, "Choose a kind from the list."),
         ({"format": "xlsx"}, "Choose CSV or JSON Lines."),

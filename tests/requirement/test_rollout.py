@@ -176,10 +176,20 @@ def test_rollout_without_grace_a_newcomer_after_the_date_sets_up_at_once(clock, 
         ({"from_date": "{ahead10}", "grace_days": "15"}, "Enter a whole number of days, 0 to 14."),
         ({"from_date": "{ahead10}", "grace_days": "-1"}, "Enter a whole number of days, 0 to 14."),
         ({"from_date": "{ahead10}", "grace_days": "two"}, "Enter a whole number of days, 0 to 14."),
+        # Other scripts' digits, which Python reads as numbers: "２０２６" is a year to strptime.
+        ({"from_date": "{ahead10_fullwidth}"}, "Enter a date as YYYY-MM-DD."),
+        ({"from_date": "{ahead10}", "grace_days": "\uff13"}, "Enter a whole number of days, 0 to 14."),
+        ({"from_date": "{ahead10}", "grace_days": "\u0663"}, "Enter a whole number of days, 0 to 14."),
     ],
 )
 def test_rollout_bad_date_is_a_form_error(admin_with_app, account, member, fields, error):
-    values = {"{ahead91}": str(day_ahead(91)), "{ahead10}": str(day_ahead(10))}
+    ahead10 = str(day_ahead(10))
+    fullwidth = ahead10[:4].translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    values = {
+        "{ahead91}": str(day_ahead(91)),
+        "{ahead10}": ahead10,
+        "{ahead10_fullwidth}": fullwidth + ahead10[4:],
+    }
     fields = {name: values.get(value, value) for name, value in fields.items()}
     query = {"require": "on", "accept": "app", "start": "date", **fields}
     for response in (admin_with_app.get(CONFIRM, query), admin_with_app.post(SECURITY, query)):

@@ -85,6 +85,8 @@ def test_security_page_lists_account_events_paged(admin_client, account_admin):
     assert "Page 1 of 2" in first
     assert "Page 2 of 2" in admin_client.get(SECURITY + "?page=2").content.decode()
     assert admin_client.get(SECURITY + "?page=nonsense").status_code == HTTPStatus.OK
+    # Another script's 2 is no page number: the first page, as for any other bad number.
+    assert "Page 1 of 2" in admin_client.get(SECURITY + "?page=\uff12").content.decode()
 
 
 def test_security_page_needs_sign_in(client):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from http import HTTPStatus
 
+import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
@@ -301,6 +302,16 @@ def test_security_page_sets_the_option(admin_client, account):
     account.refresh_from_db()
     assert not account.trust_browsers
     assert SecurityEvent.objects.filter(kind="trust_settings_changed").count() == 2
+
+
+@pytest.mark.parametrize("days", ["\uff17", "\u0667", "1\uff14"])
+def test_the_option_refuses_other_scripts_digits(admin_client, account, days):
+    url = reverse("accounts:trust-settings")
+    response = admin_client.post(url, {"offer": "on", "days": days}, follow=True)
+    assert "Choose between 1 and 30 days." in response.content.decode()
+    account.refresh_from_db()
+    assert account.trust_days == 30
+    assert not SecurityEvent.objects.filter(kind="trust_settings_changed").exists()
 
 
 def test_the_option_needs_an_admin_and_a_recent_proof(admin_client, signed_in, account):
