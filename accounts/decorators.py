@@ -30,7 +30,7 @@ def team_member_page(view):
     ``member_id`` in the URL: GET asks first, POST does it, after a recent sign-in. The view is
     called with the member; another team's member, an inactive or unknown one is a 404."""
 
-    @require_http_methods(["GET", "POST"])
+    @require_http_methods(["GET", "HEAD", "POST"])
     @login_required
     @account_admin_required
     @recent_auth_required

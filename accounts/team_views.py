@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import stages
 from accounts.decorators import account_admin_required
@@ -52,7 +52,7 @@ def _member_of_a_team(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@require_GET
+@require_safe
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
     """Every member with role, second factor and last sign-in. Nobody can switch another
@@ -88,7 +88,7 @@ def member_add_view(request: HttpRequest) -> HttpResponse:
     return _team_page(request, form, status=400)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @account_admin_required
 def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import stages, tokens
 from accounts.forms import LoginForm
@@ -51,7 +51,7 @@ LINK_TOKEN_SESSION_KEY = "twofactor_link_token_digest"
 LINK_TOKEN_MAX_LENGTH = 100
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("password")
 @never_cache
 @ratelimit(group="login-ip", key=client_ip_key, rate=rate("RATELIMIT_LOGIN_IP"), method="POST")
@@ -117,7 +117,7 @@ def _trusted_here(request: HttpRequest, *, user: User) -> bool:
 EMAIL_STATUS_REFRESH = {OutgoingEmail.Status.QUEUED: 2, OutgoingEmail.Status.RETRYING: 15}
 
 
-@require_GET
+@require_safe
 @never_cache
 @stages.step_required(stages.EMAIL_LINK.key)
 def login_email_sent(request: HttpRequest) -> HttpResponse:
@@ -189,7 +189,7 @@ def login_cancel(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@require_GET
+@require_safe
 @never_cache
 def login_link_token(request: HttpRequest, token: str) -> HttpResponse:
     """Move the token out of the URL into this browser's session, then show the page without
@@ -200,7 +200,7 @@ def login_link_token(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("accounts:login-link")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def login_link(request: HttpRequest) -> HttpResponse:
     """GET shows what the link will do; only the POST of its button signs in, so a mail
@@ -244,7 +244,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@require_GET
+@require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import stages
 from accounts.decorators import account_admin_required
@@ -54,7 +54,7 @@ _REQUIRE_UNREADABLE = {
 # --- Personal settings -----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def personal(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -71,7 +71,7 @@ def personal(request: HttpRequest) -> HttpResponse:
     return render(request, "security/personal.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("secret")
 @never_cache
 @login_required
@@ -93,7 +93,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
 # --- The Security page (Account Admins) ------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @account_admin_required
@@ -179,7 +179,7 @@ def _own_factor_first(accept_passkeys: bool | None) -> str:
     return _("Set up an authenticator app on your own account first.")
 
 
-@require_GET
+@require_safe
 @never_cache
 @login_required
 @account_admin_required

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import account_admin_required, team_member_page
 from accounts.models import User, normalize_email
@@ -67,7 +67,7 @@ def sso_redirect(
     return redirect("sso:continue")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @ratelimit(group="sso-ip", key=client_ip_key, rate=rate("RATELIMIT_SSO_IP"), method="POST")
 def login_sso(request: HttpRequest) -> HttpResponse:
@@ -85,7 +85,7 @@ def login_sso(request: HttpRequest) -> HttpResponse:
     return render(request, "sso/login.html", {"form": form, "next": next_url}, status=status)
 
 
-@require_GET
+@require_safe
 @never_cache
 def login_sso_continue(request: HttpRequest) -> HttpResponse:
     """A page of our own that moves on to the provider at once (and offers a link)."""
@@ -98,7 +98,7 @@ def login_sso_continue(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @never_cache
 @ratelimit(group="sso-ip", key=client_ip_key, rate=rate("RATELIMIT_SSO_IP"))
 def login_sso_callback(request: HttpRequest) -> HttpResponse:

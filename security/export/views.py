@@ -22,7 +22,7 @@ from twofactor_site.ratelimits import rate, ratelimit, user_key
 _CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @account_admin_required
@@ -36,7 +36,7 @@ def security_log_export(request: HttpRequest) -> HttpResponse:
     with its CSRF token, as it is a security event and spends a budget: a GET (a link from
     elsewhere, or the way back from re-authentication) only shows the form."""
     account = request.user.account
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (no CSRF token: it must not export)
         context = {**export_section_context(account), "nav": "security"}
         return render(request, "security/export.html", context)
     form = SecurityLogExportForm(request.POST, account=account)

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import stages
 from accounts.presence import session_reattach
@@ -72,7 +72,7 @@ def _own_passkey(request: HttpRequest, pk: int) -> Passkey:
 # --- Personal settings -----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @never_cache
 @login_required
 def passkey_list(request: HttpRequest) -> HttpResponse:
@@ -82,7 +82,7 @@ def passkey_list(request: HttpRequest) -> HttpResponse:
     return render(request, "passkeys/list.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @recent_auth_required
@@ -99,13 +99,13 @@ def passkey_codes(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Confirm that you saved your recovery codes first."))
         status = 400
     codes = [code for code, _used in recovery_codes_list(user=user, active=False)]
-    if not codes or request.method == "GET":
+    if not codes or request.method != "POST":
         codes = services.recovery_codes_prepare(user=user)
         request.session.pop(CODES_SAVED_SESSION_KEY, None)
     return render(request, "passkeys/codes.html", {"codes": codes}, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("answer")
 @never_cache
 @login_required
@@ -153,7 +153,7 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
     return render(request, "passkeys/add.html", context, status=400 if failed else 200)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @recent_auth_required
@@ -175,7 +175,7 @@ def passkey_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "passkeys/rename.html", context, status=400 if form.errors else 200)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @recent_auth_required
@@ -202,7 +202,7 @@ def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The sign-in step ------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("answer")
 @never_cache
 @ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import stages
 from accounts.presence import session_reattach
@@ -48,13 +48,13 @@ def _enrollment_codes_page(view):
     """A GET page of the codes during enrollment (they are not active until the app is)."""
     view = enrolling(view)
     view = recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)(view)
-    return require_GET(never_cache(login_required(view)))
+    return require_safe(never_cache(login_required(view)))
 
 
 def _settings_codes_page(view):
     """A GET page of the codes in settings: for a member with an active app, signed in lately."""
     view = active_app_required(recent_auth_required(view))
-    return require_GET(never_cache(login_required(view)))
+    return require_safe(never_cache(login_required(view)))
 
 
 def _codes_print(request: HttpRequest, *, active: bool) -> HttpResponse:
@@ -65,7 +65,7 @@ def _codes_print(request: HttpRequest, *, active: bool) -> HttpResponse:
 # --- During enrollment: the codes come first, before the app -------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @recent_auth_required(flow=TOTP_ENROLLMENT_FLOW)
@@ -117,14 +117,14 @@ def recovery_codes_print(request: HttpRequest) -> HttpResponse:
     return _codes_print(request, active=True)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @active_app_required
 @recent_auth_required
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     """GET asks first (every current code stops working); the POST of its button does it."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (no CSRF token: it must not regenerate)
         remaining = services.recovery_codes_remaining(user=request.user)
         return render(request, "security/recovery_codes_regenerate.html", {"remaining": remaining})
     services.recovery_codes_regenerate(audit=Audit.of(request), user=request.user)
@@ -136,7 +136,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 # --- The sign-in step: a recovery code instead of the member's factor -----------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("recovery_code")
 @never_cache
 # The same limit as codes from the app (one group, one count): a recovery code is no way round it.

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import stages
 from accounts.presence import presence_carry, presence_carry_end, session_reattach
@@ -49,7 +49,7 @@ def _may_enroll(view):
     return wrapped
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @_may_enroll
@@ -65,7 +65,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
     return render(request, "security/enroll_start.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 @never_cache
 @login_required
@@ -96,7 +96,7 @@ def enroll_app(request: HttpRequest) -> HttpResponse:
     return render(request, "security/enroll_app.html", context, status=400 if form.errors else 200)
 
 
-@require_GET
+@require_safe
 @never_cache
 @login_required
 def enroll_done(request: HttpRequest) -> HttpResponse:
@@ -108,7 +108,7 @@ def enroll_done(request: HttpRequest) -> HttpResponse:
 # --- Managing an active app ------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @never_cache
 @login_required
 @active_app_required
@@ -120,7 +120,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(request, "security/manage.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @login_required
 @active_app_required
@@ -146,7 +146,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 # --- The sign-in step: a code from the app -----------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 @never_cache
 @ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")

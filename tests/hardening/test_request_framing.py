@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-GET_ONLY = "/login/link/sometoken/"  # accounts.views.login_link_token: @require_GET
+GET_ONLY = "/login/link/sometoken/"  # accounts.views.login_link_token: @require_safe
 POST_ONLY = "/login/cancel/"  # accounts.views.login_cancel: @require_POST
 
 
@@ -33,7 +33,7 @@ def _assert_clear_page(response) -> None:
 
 @pytest.mark.parametrize(
     "method, path, allowed",
-    [(method, GET_ONLY, "GET") for method in ("PUT", "DELETE", "OPTIONS", "TRACE", "PATCH")]
+    [(method, GET_ONLY, "GET, HEAD") for method in ("PUT", "DELETE", "OPTIONS", "TRACE", "PATCH")]
     + [("GET", POST_ONLY, "POST")],
 )
 def test_method_not_allowed_page_has_its_real_length(db, method, path, allowed):
