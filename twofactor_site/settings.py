@@ -209,6 +209,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "twofactor_site.context_processors.site",
             ],
+            "libraries": {"tables": "twofactor_site.templatetags.tables"},
         },
     },
 ]
