@@ -18,20 +18,14 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_DEBUG", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twofactor_site.settings")
-_db_dir = tempfile.mkdtemp(prefix="twofactor-bench-mail-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_db_dir}/bench.sqlite3")
+from bench.standalone import django_setup  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+django_setup(db_prefix="twofactor-bench-mail-")
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.conf import settings  # noqa: E402
