@@ -24,8 +24,8 @@ from security.passkeys import services
 from security.passkeys.forms import PasskeyAddForm, PasskeyAnswerForm, PasskeyNameForm
 from security.passkeys.models import Passkey
 from security.recovery_codes.services import recovery_codes_list
-from security.step_pages import step_page_context
-from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
+from security.step_pages import factor_step, step_page_context
+from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 # The secret that binds a registration's challenge to this browser's session.
 REGISTRATION_SESSION_KEY = "twofactor_passkey_registration"
@@ -202,11 +202,7 @@ def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The sign-in step ------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@sensitive_post_parameters("answer")
-@never_cache
-@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
-@stages.step_required(services.PASSKEY_STEP)
+@factor_step(services.PASSKEY_STEP, secret_field="answer")
 def login_passkey(request: HttpRequest) -> HttpResponse:
     member = request.step_member  # services.passkey_step_load
     binding = services.binding_of(request.pending_login.nonce)

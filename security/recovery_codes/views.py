@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import stages
@@ -24,11 +23,9 @@ from security.decorators import (
 )
 from security.events import Audit
 from security.forms import RecoveryCodeForm
-from security.lockout import lock_of
 from security.recovery_codes import services
 from security.recovery_codes.services import RECOVERY_CODE_STEP
-from security.step_pages import step_page_context
-from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
+from security.step_pages import code_step_render, factor_step
 
 
 def _codes_text(request: HttpRequest, codes: list[str]) -> HttpResponse:
@@ -136,12 +133,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 # --- The sign-in step: a recovery code instead of the member's factor -----------------------
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@sensitive_post_parameters("recovery_code")
-@never_cache
-# The same limit as codes from the app (one group, one count): a recovery code is no way round it.
-@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
-@stages.step_required(RECOVERY_CODE_STEP)
+@factor_step(RECOVERY_CODE_STEP, secret_field="recovery_code")
 def login_recovery_code(request: HttpRequest) -> HttpResponse:
     member = request.step_member  # services.recovery_step_load
     form = RecoveryCodeForm(request.POST if request.method == "POST" else None)
@@ -166,15 +158,14 @@ def login_recovery_code(request: HttpRequest) -> HttpResponse:
                 _("That isn't one of your recovery codes. Check it and try again."),
             )
         lock = result.lock
-    lock = lock or lock_of(member.user)
-    if lock.locked:
-        form.errors.pop("recovery_code", None)
-    page = step_page_context(
-        request=request, user=member.user, lock=lock, step_key=RECOVERY_CODE_STEP
+    return code_step_render(
+        request,
+        "accounts/login_recovery_code.html",
+        form=form,
+        field="recovery_code",
+        lock=lock,
+        step_key=RECOVERY_CODE_STEP,
     )
-    context = {"form": form, **page}
-    status = 429 if lock.locked else (400 if form.errors else 200)
-    return render(request, "accounts/login_recovery_code.html", context, status=status)
 
 
 def _recovery_code_message(request: HttpRequest, remaining: int) -> None:

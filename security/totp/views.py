@@ -24,12 +24,11 @@ from security.decorators import (
 )
 from security.events import Audit
 from security.forms import SecondFactorCodeForm
-from security.lockout import lock_of
 from security.policy import removal_allowed, requirement_applies
 from security.recovery_codes.services import recovery_codes_remaining
-from security.step_pages import step_page_context
+from security.step_pages import code_step_render, factor_step
 from security.totp import codes, services
-from twofactor_site.ratelimits import client_ip_key, rate, ratelimit, user_key
+from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 CODE_STEP = services.CODE_STEP  # the key of this step in accounts.stages (security/apps.py)
 
@@ -146,11 +145,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 # --- The sign-in step: a code from the app -----------------------------------------------
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-@sensitive_post_parameters("code")
-@never_cache
-@ratelimit(group="code-ip", key=client_ip_key, rate=rate("RATELIMIT_CODE_IP"), method="POST")
-@stages.step_required(CODE_STEP)
+@factor_step(CODE_STEP, secret_field="code")
 def login_code(request: HttpRequest) -> HttpResponse:
     member = request.step_member  # services.code_step_load
     data = request.POST if request.method == "POST" else None
@@ -168,12 +163,6 @@ def login_code(request: HttpRequest) -> HttpResponse:
             )
         form.add_error("code", _("That code didn't work. Check your app and try again."))
         lock = result.lock
-    lock = lock or lock_of(member.user)
-    if lock.locked:
-        form.errors.pop("code", None)
-    context = {
-        "form": form,
-        **step_page_context(request=request, user=member.user, lock=lock, step_key=CODE_STEP),
-    }
-    status = 429 if lock.locked else (400 if form.errors else 200)
-    return render(request, "accounts/login_code.html", context, status=status)
+    return code_step_render(
+        request, "accounts/login_code.html", form=form, field="code", lock=lock, step_key=CODE_STEP
+    )
