@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -232,6 +232,28 @@ def sign_in_with_link(client: Client, email: str, password: str = PASSWORD):
     link = path_of(link_from_outbox())
     client.get(link)
     return client.post(reverse("accounts:login-link"))
+
+
+# Filled-in URL arguments: numbers that name nothing, words that are no token.
+_URL_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?\w+>")
+
+
+def site_paths(patterns=None, prefix: str = "") -> list[str]:
+    """Every address of ours (the Django admin's own pages and the debug-only error previews
+    aside), its arguments filled in: for properties every page must have."""
+    found = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith(("admin/", "_errors/")):
+            continue
+        if isinstance(entry, URLResolver):
+            found += site_paths(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            filled = _URL_ARGUMENT.sub(
+                lambda m: "999999" if m.group("converter") == "int" else "x", route
+            )
+            found.append("/" + filled)
+    return found
 
 
 def is_signed_in(client: Client) -> bool:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from twofactor_site.views import bad_request, error_page, unsupported_media_type
 
@@ -28,13 +29,20 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SecurityHeadersMiddleware:
-    """Headers Django's SecurityMiddleware does not set (Django 5.2 has no CSP of its own)."""
+    """Headers Django's SecurityMiddleware does not set (Django 5.2 has no CSP of its own),
+    and ``Cache-Control: no-store`` on every answer to a signed-in member: each page of theirs
+    shows their factors, sessions, team or log, and none may stay in a shared or back-button
+    cache once they sign out, whether or not its view remembered ``never_cache``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        user = getattr(request, "user", None)  # unset for static files and early refusals
+        signed_in = user is not None and user.is_authenticated
+        if signed_in and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         # Also on answers that never reach XFrameOptionsMiddleware (an early 400 or 415).
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from security.recovery_codes import services as recovery_code_services
-from tests.conftest import current_code, password_step, sign_in_with_link
+from tests.conftest import current_code, password_step, sign_in_with_link, site_paths
 from tests.hardening.conftest import APPLIED_SECURITY_SETTINGS, manage, production_env
 
 APPLIED = APPLIED_SECURITY_SETTINGS
@@ -160,3 +161,30 @@ def test_sign_in_steps_are_no_store(client, member):
     _assert_no_store(client.get(reverse("accounts:login")))
     password_step(client, member.email)
     _assert_no_store(client.get(reverse("accounts:login-email-sent")))
+
+
+# Every page a signed-in member gets shows something of theirs (their factors, sessions, team,
+# security log): none may stay in a shared or back-button cache after they sign out.
+@pytest.mark.parametrize("path", site_paths())
+def test_every_answer_to_a_signed_in_member_is_no_store(admin_client, member_with_totp, path):
+    app_client = Client()
+    password_step(app_client, member_with_totp.email)
+    app_client.post(
+        reverse("accounts:login-code"), {"code": current_code(member_with_totp.totp_secret)}
+    )
+    for client in (admin_client, app_client):
+        client.raise_request_exception = False
+        response = client.get(path)
+        if response.status_code != HTTPStatus.METHOD_NOT_ALLOWED:
+            assert "no-store" in response.get("Cache-Control", ""), (path, response.status_code)
+
+
+def test_the_personal_settings_page_is_no_store(signed_in):
+    _assert_pages_no_store(signed_in, "security:personal", "home", "accounts:team")
+
+
+def test_static_files_stay_cacheable_when_signed_in(signed_in):
+    response = signed_in.get("/static/favicon.svg")
+    assert response.status_code == HTTPStatus.OK
+    assert "public" in response["Cache-Control"]
+    assert "no-store" not in response["Cache-Control"]

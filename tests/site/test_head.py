@@ -4,40 +4,17 @@ monitors, link checkers and mail scanners send HEAD."""
 
 from __future__ import annotations
 
-import re
 from http import HTTPStatus
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from security.models import SecurityEvent
-from tests.conftest import password_step, recovery_codes_of
+from tests.conftest import password_step, recovery_codes_of, site_paths
 from tests.security.conftest import code_for, code_post
 
-# Filled-in URL arguments: numbers that name nothing, words that are no token.
-_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?\w+>")
-
-
-def _paths(patterns=None, prefix: str = "") -> list[str]:
-    """Every address of ours (the Django admin's own pages and the debug-only error previews
-    aside), its arguments filled in."""
-    found = []
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        route = prefix + str(entry.pattern)
-        if route.startswith(("admin/", "_errors/")):
-            continue
-        if isinstance(entry, URLResolver):
-            found += _paths(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            path = _ARGUMENT.sub(
-                lambda m: "999999" if m.group("converter") == "int" else "x", route
-            )
-            found.append("/" + path)
-    return found
-
-
-PATHS = _paths()
+PATHS = site_paths()
 
 
 def _assert_head_like_get(client: Client, path: str) -> None:
