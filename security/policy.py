@@ -194,7 +194,7 @@ def requirement_set(
     }
     # On already, accepting the same factors: only its date or the grace period changes. That
     # is its own event, members already told are not told again, and those whose deadline
-    # comes sooner are told the new one.
+    # moved are told the new one.
     rescheduled = required and account.require_totp and accept == account.accept_passkeys
     before = copy.copy(account)
     with transaction.atomic():  # the change and its emails commit together
@@ -224,9 +224,9 @@ def requirement_set(
 def _requirement_rescheduled(*, audit: Audit, account: Account, before: Account, admin: User):
     """The requirement's date or grace period changed (``before``: the team as it was): a
     ``requirement_changed`` event saying from what to what, and an email to each member whose
-    own deadline now comes sooner (once per new deadline: the reminders due by then count as
-    sent, so ``send_reminders`` does not repeat it). Trusts made since the requirement was
-    set stay: what it accepts did not change."""
+    own deadline now comes sooner or later (once per new deadline: the reminders due by then
+    count as sent, so ``send_reminders`` does not repeat it). Trusts made since the
+    requirement was set stay: what it accepts did not change."""
     detail = {"accepts": requirement_accepts(account)}
     if before.require_from != account.require_from:
         detail["from"] = _when(account.require_from)
@@ -242,14 +242,19 @@ def _requirement_rescheduled(*, audit: Audit, account: Account, before: Account,
         account=account,
         **detail,
     )
-    _deadline_sooner_mail(account=account, before=before, admin=admin)
+    _deadline_moved_mail(account=account, before=before, admin=admin)
 
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value is not None else None
 
 
-def _deadline_sooner_mail(*, account: Account, before: Account, admin: User) -> None:
+def _deadline_moved_mail(*, account: Account, before: Account, admin: User) -> None:
+    """Each member without a factor the requirement accepts whose own deadline moved is told
+    the new one, once: ``requirement-sooner`` when it comes sooner (unless it had come
+    already), ``requirement-later`` when it comes later (also to a member it had sent to
+    set-up: they have until then now). The reminders due by then count as sent: the email
+    says what they would have."""
     from security.reminders import REMINDER_DAYS  # it imports this module
 
     now = timezone.now()
@@ -260,22 +265,26 @@ def _deadline_sooner_mail(*, account: Account, before: Account, admin: User) -> 
             member_deadline(member, account=before),
             member_deadline(member, account=account),
         )
-        if deadline >= was or was <= now:
-            continue  # no sooner, or already sent to set-up before the change
+        if deadline < was and was > now:
+            name = "requirement-sooner"
+        elif deadline > was and deadline > now:
+            name = "requirement-later"
+        else:
+            continue  # unchanged, or already sent to set-up before and after the change
         if not cache.add(
-            f"twofactor:requirement-sooner-mail:{member.pk}:{deadline.timestamp()}",
+            f"twofactor:{name}-mail:{member.pk}:{deadline.timestamp()}",
             1,
             REQUIREMENT_MAIL_SECONDS,
         ):
             continue
-        for days in REMINDER_DAYS:  # this email says what those reminders would have
+        for days in REMINDER_DAYS:
             if deadline - timedelta(days=days) <= now:
                 RequirementReminder.objects.get_or_create(
                     user=member, deadline=deadline, days_before=days
                 )
         email_send_later(
             to=[member.email],
-            name="requirement-sooner",
+            name=name,
             context={
                 "account": account,
                 "admin": admin,

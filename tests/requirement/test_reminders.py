@@ -92,7 +92,16 @@ def test_reminders_name_passkeys_when_they_count(clock, account, account_admin, 
 def test_reminders_a_new_date_reminds_again(clock, account, account_admin, member):
     require(account, account_admin, starts_at=start_of(day_ahead(5)))
     assert reminders_send() == 1
-    require(account, account_admin, starts_at=start_of(day_ahead(6)))
+    mail.outbox.clear()
+    later = start_of(day_ahead(6))
+    assert requirement_set(
+        audit=AUDIT, account=account, admin=account_admin, required=True, starts_at=later
+    )
+    # The email with the new date says what its 7-day reminder would; its 1-day one follows.
+    [moved] = mail.outbox
+    assert "more time" in moved.subject
+    assert reminders_send() == 0
+    clock.advance(days=5)
     assert reminders_send() == 1
 
 

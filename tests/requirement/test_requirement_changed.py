@@ -1,6 +1,6 @@
 """Changing only the date or the grace period of a requirement already on: its own event
 (saying from what to what), no second announcement to members already told, and one email to
-each member whose own deadline now comes sooner. Time moves by the clock fixture."""
+each member whose own deadline now comes sooner or later. Time moves by the clock fixture."""
 
 from datetime import UTC, datetime, time, timedelta
 from http import HTTPStatus
@@ -49,13 +49,18 @@ def scheduled(clock, admin_with_app, account_admin, member):
     mail.outbox.clear()
     clock.advance(days=2)
     cache.delete(f"twofactor:requirement-on-mail:{member.pk}")  # Redis keeps the real clock
-    admin_with_app.logout()
-    password_step(admin_with_app, account_admin.email)
-    code = totp.code_at(account_admin.totp_secret, clock.step())
-    response = admin_with_app.post(reverse("accounts:login-code"), {"code": code})
+    signs_in_again(admin_with_app, account_admin, clock)
+    return day
+
+
+def signs_in_again(client, admin, clock) -> None:
+    """After days have passed: the admin's session has ended, they sign in with their app."""
+    client.logout()
+    password_step(client, admin.email)
+    code = totp.code_at(admin.totp_secret, clock.step())
+    response = client.post(reverse("accounts:login-code"), {"code": code})
     assert response.status_code == HTTPStatus.FOUND
     mail.outbox.clear()  # the admin's new-browser notice
-    return day
 
 
 def kinds() -> list[str]:
@@ -78,14 +83,53 @@ def test_changing_only_the_grace_period_is_its_own_event_and_emails_nobody(
     assert "Requirement&#x27;s start date or grace period changed" in page
 
 
-def test_a_later_date_is_recorded_and_emails_nobody(admin_with_app, scheduled, member):
+def test_a_later_date_is_recorded_and_tells_each_member_the_new_date_once(
+    clock, admin_with_app, scheduled, member
+):
     later = day_ahead(20)
     assert schedule(admin_with_app, later).url == SECURITY
-    assert not mail.outbox
     event = SecurityEvent.objects.get(kind="requirement_changed")
     assert event.detail["from"] == start_of(later).isoformat()
     assert event.detail["from_before"] == start_of(scheduled).isoformat()
     assert SecurityEvent.objects.filter(kind="requirement_on").count() == 1
+    [message] = mail.outbox
+    assert message.to == [member.email]
+    assert f"more time to set up your authenticator app: until {later:%-d %B %Y}" in (
+        message.subject
+    )
+    assert f"by {later:%-d %B %Y} (it was {scheduled:%-d %B %Y})" in message.body
+    assert "turned on a rule" not in message.body
+    html = message.alternatives[0][0]
+    assert f"by {later:%-d %B %Y} (it was {scheduled:%-d %B %Y})" in html
+    mail.outbox.clear()
+    # The same date again tells nobody; the reminders count from the new date.
+    schedule(admin_with_app, later, grace_days="0")
+    assert not mail.outbox
+    clock.advance(days=8)  # the old date: nothing is due any more
+    assert reminders_send() == 0
+    clock.advance(days=5)  # 7 days before the new one
+    assert reminders_send() == 1
+    [reminder] = mail.outbox
+    assert f"before {later:%-d %B %Y}" in reminder.subject
+
+
+def test_a_later_date_tells_a_member_already_sent_to_set_up(
+    clock, admin_with_app, account_admin, scheduled, member
+):
+    clock.advance(days=9)  # the team's date has come: the member is sent to set-up
+    signs_in_again(admin_with_app, account_admin, clock)
+    assert schedule(admin_with_app, day_ahead(1)).url == SECURITY
+    [message] = mail.outbox
+    assert message.to == [member.email]
+    assert f"(it was {scheduled:%-d %B %Y})" in message.body
+
+
+def test_a_later_date_does_not_email_a_member_already_set_up(admin_with_app, scheduled, member):
+    enroll_totp(member)
+    mail.outbox.clear()
+    schedule(admin_with_app, day_ahead(20))
+    assert not mail.outbox
+    assert SecurityEvent.objects.filter(kind="requirement_changed").count() == 1
 
 
 def test_a_sooner_date_tells_each_member_the_new_date_once(
