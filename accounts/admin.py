@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from accounts import stages
 from accounts.models import Account, User
 from accounts.services import MemberError, member_readd, member_remove
-from accounts.user_sessions import member_sessions_end, sessions_of
+from accounts.user_sessions import member_deactivation_describe, member_sessions_end, sessions_of
 from security.events import Audit
 from twofactor_site.admin_guard import OfferedLookupsOnlyMixin
 
@@ -94,11 +94,11 @@ class UserAdmin(OfferedLookupsOnlyMixin, admin.ModelAdmin):
         return stages.with_factors(super().get_queryset(request))
 
     def save_model(self, request, obj, form, change):
+        # Deactivating signs the member out everywhere and ends their trusted browsers, as
+        # every path that saves is_active off does (accounts.user_sessions.user_saved): this
+        # names who did it.
+        member_deactivation_describe(obj, audit=Audit.of(request), by=request.user)
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            # Deactivated: signed out everywhere and no browser trusted any more, as removal
-            # does, so turning them back on later brings back no session and no trust.
-            member_sessions_end(audit=Audit.of(request), member=obj, by=request.user)
 
     @admin.display(description=_("member"), ordering="email")
     def member(self, user: User) -> str:

@@ -159,6 +159,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         # their other sessions, links and pending logins, logs it and emails them. A hash
         # upgraded at sign-in is not a new password (Django clears _password for it).
         self.password_was_set = self._password is not None and not self._state.adding
+        # Turned inactive, however (the admin, a shell, a script): accounts.user_sessions
+        # hears it on post_save and signs them out everywhere. Asked only of a save that
+        # writes is_active False, so other saves cost nothing.
+        update_fields = kwargs.get("update_fields")
+        self.deactivated = (
+            not self.is_active
+            and not self._state.adding
+            and (update_fields is None or "is_active" in update_fields)
+            and User.objects.filter(pk=self.pk, is_active=True).exists()
+        )
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:

@@ -1,5 +1,5 @@
-"""Receivers: what every completed sign-in writes (one UPDATE of the member's row), and a
-new password's aftermath."""
+"""Receivers: what every completed sign-in writes (one UPDATE of the member's row), a new
+password's aftermath, and a deactivation's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from accounts import passwords
+from accounts import passwords, user_sessions
 from accounts.models import User
 
 
@@ -33,3 +33,7 @@ def connect() -> None:
     user_logged_in.connect(sign_in_recorded, dispatch_uid="twofactor_sign_in_recorded")
     # A new password's aftermath (accounts.passwords), whichever code saved it.
     post_save.connect(passwords.user_saved, sender=User, dispatch_uid="twofactor_password_set")
+    # A member turned inactive is signed out everywhere (accounts.user_sessions), likewise.
+    post_save.connect(
+        user_sessions.user_saved, sender=User, dispatch_uid="twofactor_member_deactivated"
+    )

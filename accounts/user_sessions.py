@@ -32,7 +32,7 @@ from accounts.presence import (
     session_lifetime_over,
 )
 from accounts.services import user_sessions_end
-from security.events import Audit, Kind, event_record
+from security.events import NO_AUDIT, Audit, Kind, event_record
 from twofactor_site.net import device_name
 from twofactor_site.sessions import (
     SESSION_ID_SESSION_KEY,
@@ -145,8 +145,29 @@ def other_sessions_end(*, audit: Audit, user: User) -> None:
         event_record(kind=Kind.OTHER_SESSIONS_ENDED, audit=audit, user=user)
 
 
-def member_sessions_end(*, audit: Audit, member: User, by: User) -> None:
+def member_sessions_end(*, audit: Audit, member: User, by: User | None) -> None:
     """An Account Admin (or support) signs ``member`` out everywhere."""
     with transaction.atomic():
         user_sessions_end(user=member)
         event_record(kind=Kind.ALL_SESSIONS_ENDED, audit=audit, user=member, actor=by)
+
+
+_DEACTIVATION_ATTR = "_twofactor_deactivated_by"
+
+
+def member_deactivation_describe(member: User, *, audit: Audit, by: User) -> None:
+    """Who turns ``member`` inactive with the next save of this instance (the admin's page):
+    the security event names them."""
+    setattr(member, _DEACTIVATION_ATTR, (audit, by))
+
+
+def user_saved(sender, instance: User, raw: bool = False, **kwargs) -> None:
+    """post_save of User (connected in accounts.signals): a member turned inactive, by any
+    path that saves the row, is signed out everywhere and trusted by no browser, as removal
+    does, so turning them back on later brings back no session and no trust."""
+    if raw or not getattr(instance, "deactivated", False):
+        return
+    instance.deactivated = False
+    audit, by = getattr(instance, _DEACTIVATION_ATTR, None) or (NO_AUDIT, None)
+    setattr(instance, _DEACTIVATION_ATTR, None)
+    member_sessions_end(audit=audit, member=instance, by=by)
