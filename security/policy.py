@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -258,9 +259,7 @@ def _deadline_moved_mail(*, account: Account, before: Account, admin: User) -> N
     from security.reminders import REMINDER_DAYS  # it imports this module
 
     now = timezone.now()
-    for member in _password_members(account, but=admin):
-        if stages.meets_requirement(member, account=account):
-            continue
+    for member in _members_short_of_requirement(account, but=admin):
         was, deadline = (
             member_deadline(member, account=before),
             member_deadline(member, account=account),
@@ -282,17 +281,14 @@ def _deadline_moved_mail(*, account: Account, before: Account, admin: User) -> N
                 RequirementReminder.objects.get_or_create(
                     user=member, deadline=deadline, days_before=days
                 )
-        email_send_later(
-            to=[member.email],
-            name=name,
-            context={
-                "account": account,
-                "admin": admin,
-                "member": member,
-                "was": was,
-                # None: the new deadline has come, they are sent to set-up from now.
-                "deadline": deadline if deadline > now else None,
-            },
+        _requirement_mail(
+            name,
+            account=account,
+            admin=admin,
+            member=member,
+            now=now,
+            deadline=deadline,
+            was=was,
         )
 
 
@@ -328,20 +324,46 @@ REQUIREMENT_MAIL_SECONDS = 24 * 3600
 def _requirement_on_mail(*, account: Account, admin: User) -> None:
     """Email the members the requirement affects: those who sign in with a password here and
     have no factor it accepts yet (SSO members are exempt; the admin who turned it on knows)."""
-    for member in _password_members(account, but=admin):
-        if stages.meets_requirement(member, account=account):
-            continue
+    for member in _members_short_of_requirement(account, but=admin):
         if not cache.add(f"twofactor:requirement-on-mail:{member.pk}", 1, REQUIREMENT_MAIL_SECONDS):
             continue  # told within the last day
-        deadline = member_deadline(member, account=account)
-        email_send_later(
-            to=[member.email],
-            name="requirement-on",
-            context={
-                "account": account,
-                "admin": admin,
-                "member": member,
-                # Set, but sending them to set-up only from this date: None when it does now.
-                "deadline": deadline if deadline > timezone.now() else None,
-            },
+        _requirement_mail(
+            "requirement-on",
+            account=account,
+            admin=admin,
+            member=member,
+            now=timezone.now(),
+            deadline=member_deadline(member, account=account),
         )
+
+
+def _members_short_of_requirement(account: Account, *, but: User) -> Iterator[User]:
+    """The password members (``but`` left out) with no factor the team's requirement accepts."""
+    for member in _password_members(account, but=but):
+        if not stages.meets_requirement(member, account=account):
+            yield member
+
+
+def _requirement_mail(
+    name: str,
+    *,
+    account: Account,
+    admin: User,
+    member: User,
+    now: datetime,
+    deadline: datetime,
+    **context,
+) -> None:
+    """Queue the requirement email ``name`` to ``member``. Its ``deadline`` is None when it has
+    come (at ``now``): they are sent to set-up from now on, not from a date."""
+    email_send_later(
+        to=[member.email],
+        name=name,
+        context={
+            "account": account,
+            "admin": admin,
+            "member": member,
+            **context,
+            "deadline": deadline if deadline > now else None,
+        },
+    )
