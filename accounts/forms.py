@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TRUST_DAYS_MAX, User, normalize_email
 from twofactor_site.numbers import AsciiIntegerField
+from twofactor_site.password_fields import password_field
 from twofactor_site.text import refuse_control_characters
 
 
@@ -18,12 +19,7 @@ class LoginForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
-    password = forms.CharField(
-        label=_("Password"),
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = password_field(_("Password"), autocomplete="current-password")
 
     def clean_email(self) -> str:
         return normalize_email(self.cleaned_data["email"])
@@ -80,18 +76,8 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
     it is about (Django puts the rules' errors on the confirmation); the rules said once,
     under the first field."""
 
-    new_password1 = forms.CharField(
-        label=_("Password"),
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
-    )
-    new_password2 = forms.CharField(
-        label=_("Confirm password"),
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    new_password1 = password_field(_("Password"), autocomplete="new-password", autofocus=True)
+    new_password2 = password_field(_("Confirm password"), autocomplete="new-password")
     error_messages = {
         **auth_forms.SetPasswordForm.error_messages,
         "password_mismatch": _("This doesn't match the password above. Type it again."),

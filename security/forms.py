@@ -13,6 +13,7 @@ from security.policy import GRACE_DAYS_MAX, REQUIREMENT_FROM_MAX_DAYS
 from security.recovery_codes import codes as recovery_codes
 from security.totp import codes as totp
 from twofactor_site.numbers import AsciiDateField, AsciiIntegerField
+from twofactor_site.password_fields import password_field
 
 
 def _one_value(form: forms.Form, name: str) -> None:
@@ -98,11 +99,8 @@ class RecoveryCodeForm(forms.Form):
 class ReauthForm(forms.Form):
     """Prove it is you again: your password or a current code from your app."""
 
-    secret = forms.CharField(
-        label=_("Password or authentication code"),
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    secret = password_field(
+        _("Password or authentication code"), autocomplete="current-password", autofocus=True
     )
 
 
