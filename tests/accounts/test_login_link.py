@@ -30,6 +30,18 @@ def _sign_in(client: Client, link: str):
     return client.post(LINK_URL)
 
 
+def _refused(browser: Client, link: str, status: HTTPStatus, says: bytes = b""):
+    """In ``browser`` the link's page answers ``status`` (saying ``says``), so does its Sign in
+    button, and nobody is signed in there; the page's answer."""
+    response = _open(browser, link)
+    assert response.status_code == status
+    if says:
+        assert says in response.content
+    assert browser.post(LINK_URL).status_code == status
+    assert not is_signed_in(browser)
+    return response
+
+
 def test_login_link_renders_sign_in_button(client, member):
     password_step(client, member.email)
     response = _open(client, link_from_outbox())
@@ -78,14 +90,9 @@ def test_login_link_post_signs_in_and_rotates_session_key(client, member):
 def test_login_link_refused_in_another_browser_and_not_used_up(client, member):
     password_step(client, member.email)
     link = link_from_outbox()
-    other = Client()
-    response = _open(other, link)
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert SAME_BROWSER in response.content
+    # Another browser: the page, then pressing a button it never had.
+    response = _refused(Client(), link, HTTPStatus.FORBIDDEN, SAME_BROWSER)
     assert response.headers["Referrer-Policy"] == "no-referrer"
-    response = other.post(LINK_URL)  # pressing a button it never had
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert not is_signed_in(other)
     assert SignInLink.objects.get().used_at is None
     assert SecurityEvent.objects.filter(kind="link_other_browser", user=member).exists()
     # The owner's later click still works.
@@ -101,10 +108,7 @@ def test_login_link_refused_in_browser_with_other_users_pending_login(
     link = link_from_outbox()
     other = Client()
     password_step(other, account_admin.email)
-    response = _open(other, link)
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    other.post(LINK_URL)
-    assert not is_signed_in(other)
+    _refused(other, link, HTTPStatus.FORBIDDEN)
     _sign_in(client, link)
     assert is_signed_in(client)
 
@@ -131,10 +135,7 @@ def test_login_link_refused_after_use(client, member):
     client.post(reverse("accounts:logout"))
     # The same browser after signing out, and any other browser: nobody is signed in.
     for browser in (client, Client()):
-        response = _open(browser, link)
-        assert response.status_code == HTTPStatus.FORBIDDEN
-        assert browser.post(LINK_URL).status_code == HTTPStatus.FORBIDDEN
-        assert not is_signed_in(browser)
+        _refused(browser, link, HTTPStatus.FORBIDDEN)
 
 
 def test_login_link_consumed_between_get_and_post_is_refused(client, member):
@@ -156,11 +157,7 @@ def test_login_link_older_link_retired_by_resend(client, member):
     client.post(reverse("accounts:login-resend"))
     new = link_from_outbox()
     assert new != old
-    response = _open(client, old)
-    assert response.status_code == HTTPStatus.GONE
-    assert b"newer sign-in link" in response.content
-    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not is_signed_in(client)
+    _refused(client, old, HTTPStatus.GONE, b"newer sign-in link")
     _sign_in(client, new)
     assert is_signed_in(client)
 
@@ -170,10 +167,7 @@ def test_login_link_older_link_retired_by_new_login(client, member):
     old = link_from_outbox()
     elsewhere = Client()
     password_step(elsewhere, member.email)
-    response = _open(client, old)
-    assert response.status_code == HTTPStatus.GONE
-    client.post(LINK_URL)
-    assert not is_signed_in(client)
+    _refused(client, old, HTTPStatus.GONE)
     _sign_in(elsewhere, link_from_outbox())
     assert is_signed_in(elsewhere)
 
@@ -183,11 +177,7 @@ def test_login_link_expired_link_refused(client, member, settings, clock):
     password_step(client, member.email)
     link = link_from_outbox()
     clock.advance(minutes=settings.TWOFACTOR_EMAIL_LINK_MINUTES + 1)
-    response = _open(client, link)
-    assert response.status_code == HTTPStatus.GONE
-    assert b"expired" in response.content
-    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not is_signed_in(client)
+    _refused(client, link, HTTPStatus.GONE, b"expired")
 
 
 def test_login_link_still_works_just_before_expiry(client, member, clock):
@@ -203,20 +193,13 @@ def test_login_link_expired_pending_login_refused_and_says_so(client, member, cl
     password_step(client, member.email)
     link = link_from_outbox()
     clock.advance(minutes=settings.TWOFACTOR_PENDING_LOGIN_MINUTES + 1)
-    response = _open(client, link)
-    assert response.status_code == HTTPStatus.GONE
-    assert b"expired" in response.content
-    assert client.post(LINK_URL).status_code == HTTPStatus.GONE
-    assert not is_signed_in(client)
+    _refused(client, link, HTTPStatus.GONE, b"expired")
     assert SignInLink.objects.get().used_at is None
 
 
 def test_login_link_unknown_token_is_404(client, member):
     password_step(client, member.email)
-    response = _open(client, "https://twofactor.example/login/link/not-a-real-token/")
-    assert response.status_code == HTTPStatus.NOT_FOUND
-    assert client.post(LINK_URL).status_code == HTTPStatus.NOT_FOUND
-    assert not is_signed_in(client)
+    _refused(client, "https://twofactor.example/login/link/not-a-real-token/", HTTPStatus.NOT_FOUND)
 
 
 def test_login_link_without_token_is_404(client, member):
