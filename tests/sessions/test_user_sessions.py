@@ -212,16 +212,26 @@ def test_ordinary_requests_never_read_or_write_the_list(member, clock):
 # --- An Account Admin, from Team Members ------------------------------------------------------
 
 
+def sign_out_everywhere_url(user) -> str:
+    return reverse("accounts:member-sessions-end", args=[user.pk])
+
+
+def assert_not_signed_out(browser: Client) -> None:
+    """The member's browser is still signed in, and no one was signed out everywhere."""
+    assert is_signed_in(browser)
+    assert not SecurityEvent.objects.filter(kind=Kind.ALL_SESSIONS_ENDED).exists()
+
+
 def test_team_members_offers_sign_out_everywhere_to_admins_only(admin_client, member):
     page = admin_client.get(reverse("accounts:team")).content
-    assert reverse("accounts:member-sessions-end", args=[member.pk]).encode() in page
+    assert sign_out_everywhere_url(member).encode() in page
     mine = signed_in_client(member.email)
     assert b"Sign out everywhere" not in mine.get(reverse("accounts:team")).content
 
 
 def test_admin_signs_a_member_out_everywhere(admin_client, member, account_admin):
     here, elsewhere = signed_in_browsers(member)
-    url = reverse("accounts:member-sessions-end", args=[member.pk])
+    url = sign_out_everywhere_url(member)
     page = admin_client.get(url)
     assert page.status_code == HTTPStatus.OK
     assert b"Sign member@acme.test out everywhere?" in page.content
@@ -238,36 +248,33 @@ def test_admin_signs_a_member_out_everywhere(admin_client, member, account_admin
 def test_admin_sign_out_everywhere_asks_for_a_recent_proof(admin_client, member, clock, settings):
     here, _ = signed_in_browsers(member)
     clock.advance(minutes=settings.TWOFACTOR_REAUTH_MINUTES + 1)
-    url = reverse("accounts:member-sessions-end", args=[member.pk])
+    url = sign_out_everywhere_url(member)
     for response in (admin_client.get(url), admin_client.post(url)):
         assert response.status_code == HTTPStatus.FOUND
         assert response["Location"].startswith(reverse("security:reauth"))
-    assert is_signed_in(here)
-    assert not SecurityEvent.objects.filter(kind=Kind.ALL_SESSIONS_ENDED).exists()
+    assert_not_signed_out(here)
 
 
 def test_admin_cannot_sign_out_another_teams_member(member, other_admin):
     here, _ = signed_in_browsers(member)
     theirs = signed_in_client(other_admin.email)
-    url = reverse("accounts:member-sessions-end", args=[member.pk])
+    url = sign_out_everywhere_url(member)
     assert theirs.get(url).status_code == HTTPStatus.NOT_FOUND
     assert theirs.post(url).status_code == HTTPStatus.NOT_FOUND
     missing = reverse("accounts:member-sessions-end", args=[999999])
     assert theirs.post(missing).status_code == HTTPStatus.NOT_FOUND
-    assert is_signed_in(here)
-    assert not SecurityEvent.objects.filter(kind=Kind.ALL_SESSIONS_ENDED).exists()
+    assert_not_signed_out(here)
 
 
 def test_a_member_cannot_sign_out_a_teammate(member, account_admin):
     admin_browser, _ = signed_in_browsers(account_admin)
     mine = signed_in_client(member.email)
-    url = reverse("accounts:member-sessions-end", args=[account_admin.pk])
-    assert mine.post(url).status_code == HTTPStatus.FORBIDDEN
-    assert is_signed_in(admin_browser)
+    assert mine.post(sign_out_everywhere_url(account_admin)).status_code == HTTPStatus.FORBIDDEN
+    assert_not_signed_out(admin_browser)
 
 
 def test_admin_signing_themselves_out_everywhere_ends_this_session_too(admin_client, account_admin):
-    response = admin_client.post(reverse("accounts:member-sessions-end", args=[account_admin.pk]))
+    response = admin_client.post(sign_out_everywhere_url(account_admin))
     assert response["Location"] == reverse("accounts:login")
     assert not is_signed_in(admin_client)
 
