@@ -227,8 +227,10 @@ def assert_emailed_link_from_site_url(prefix: str) -> None:
     assert "localhost" not in html
 
 
-def sign_in_with_link(client: Client, email: str, password: str = PASSWORD):
-    password_step(client, email, password)
+def sign_in_with_link(client: Client, email: str, password: str = PASSWORD, next_url: str = ""):
+    """The password step, then the emailed link opened and its button pressed; the button's
+    answer (the redirect to ``next_url`` or home)."""
+    password_step(client, email, password, next_url)
     link = path_of(link_from_outbox())
     client.get(link)
     return client.post(reverse("accounts:login-link"))

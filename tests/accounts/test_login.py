@@ -14,7 +14,6 @@ from tests.conftest import (
     assert_emailed_link_from_site_url,
     link_from_outbox,
     password_step,
-    path_of,
     sign_in_with_link,
 )
 
@@ -190,9 +189,7 @@ def test_login_rate_limit_holds_across_fresh_sessions(member, settings):
 
 
 def test_login_next_kept_through_every_step(client, member):
-    password_step(client, member.email, next_url="/settings/personal/?tab=1")
-    client.get(path_of(link_from_outbox()))
-    response = client.post(reverse("accounts:login-link"))
+    response = sign_in_with_link(client, member.email, next_url="/settings/personal/?tab=1")
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == "/settings/personal/?tab=1"
 
@@ -209,9 +206,7 @@ def test_login_next_kept_through_every_step(client, member):
     ],
 )
 def test_login_next_off_site_dropped_through_every_step(client, member, evil):
-    password_step(client, member.email, next_url=evil)
-    client.get(path_of(link_from_outbox()))
-    response = client.post(reverse("accounts:login-link"))
+    response = sign_in_with_link(client, member.email, next_url=evil)
     assert response.status_code == HTTPStatus.FOUND
     assert response.url == reverse("home")
 
@@ -238,9 +233,7 @@ def test_login_next_from_admin_survives_both_steps(client, member):
     login_url, _status = response.redirect_chain[-1]
     assert login_url.startswith(reverse("accounts:login"))
     assert b'name="next" value="/admin/"' in response.content
-    password_step(client, member.email, next_url="/admin/")
-    client.get(path_of(link_from_outbox()))
-    response = client.post(reverse("accounts:login-link"))
+    response = sign_in_with_link(client, member.email, next_url="/admin/")
     assert response.url == "/admin/"
     assert client.get("/admin/").status_code == HTTPStatus.OK
 

@@ -5,7 +5,7 @@ from django.core.management import CommandError
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import Account, User
-from tests.conftest import command_output, link_from_outbox, password_step, path_of
+from tests.conftest import command_output, sign_in_with_link
 
 
 def _run() -> str:
@@ -47,7 +47,5 @@ def test_seed_demo_is_idempotent(db, settings):
 def test_seed_demo_admin_can_sign_in_with_link(client, db, settings):
     settings.DEBUG = True
     _run()
-    password_step(client, "admin@demo.test", DEMO_PASSWORD)
-    client.get(path_of(link_from_outbox()))
-    client.post("/login/link/")
+    sign_in_with_link(client, "admin@demo.test", DEMO_PASSWORD)
     assert b"admin@demo.test" in client.get("/").content
