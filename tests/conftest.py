@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -380,3 +381,17 @@ def postgres_backend_end() -> int:
     finally:
         other.close()
     return pid
+
+
+def processes_stop(processes: list[subprocess.Popen], *, timeout: float = 15) -> None:
+    """Ask each process still running to stop (SIGTERM), then wait for it; kill what does not
+    stop within ``timeout`` seconds."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

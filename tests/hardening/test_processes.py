@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from bench.loopback import LoopbackBrowser
-from tests.conftest import postgres_connect
+from tests.conftest import postgres_connect, processes_stop
 from tests.hardening.conftest import (
     PYTHON,
     REPO,
@@ -134,13 +134,7 @@ def servers(tmp_path_factory):
             wait_for_port(port, process=process, timeout=30)
         yield Servers(ports, found, database)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes_stop(processes)
         _terminate_backends(database)
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{database}"')

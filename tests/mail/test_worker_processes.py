@@ -17,7 +17,7 @@ from django.db import connection
 from django.urls import reverse
 
 from security.models import SecurityEvent
-from tests.conftest import password_step
+from tests.conftest import password_step, processes_stop
 from tests.hardening.conftest import PYTHON, REPO, production_env
 from twofactor_site.mail import email_send_later
 from twofactor_site.mail.models import OutgoingEmail
@@ -76,15 +76,7 @@ def start_worker(settings, smtp_server, tmp_path) -> Iterator[Callable[[], subpr
         return process
 
     yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    processes_stop(processes)
 
 
 def _status(email: OutgoingEmail) -> str:

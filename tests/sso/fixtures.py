@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.sso.models import Connection, Domain
 from security.encryption import encrypt
+from tests.conftest import processes_stop
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "provider"
 START_SECONDS = 30
@@ -143,11 +144,7 @@ def start_provider(env: dict | None = None) -> Provider:
 
 
 def stop_provider(provider: Provider) -> None:
-    provider.process.terminate()
-    try:
-        provider.process.wait(10)
-    except subprocess.TimeoutExpired:
-        provider.process.kill()
+    processes_stop([provider.process], timeout=10)
 
 
 @pytest.fixture(scope="session")
