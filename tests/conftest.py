@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from html import unescape
 from http import HTTPStatus
 from io import StringIO
 
@@ -212,6 +213,12 @@ def command_output(name: str, *args: str) -> str:
     out = StringIO()
     call_command(name, *args, stdout=out)
     return out.getvalue()
+
+
+def page_text(response) -> str:
+    """The page as a person reads it: entities such as &#x27; unescaped, each run of
+    whitespace one space (a sentence the template breaks across lines reads as one)."""
+    return re.sub(r"\s+", " ", unescape(response.content.decode()))
 
 
 def path_of(url: str) -> str:

@@ -52,10 +52,3 @@ def step_options(client) -> dict:
 
 def answer_post(client, answer: str = "", error: str = ""):
     return client.post(reverse("accounts:login-passkey"), {"answer": answer, "error": error})
-
-
-def page_text(response) -> str:
-    """The page as a person reads it (entities such as &#x27; unescaped)."""
-    import html
-
-    return html.unescape(response.content.decode())

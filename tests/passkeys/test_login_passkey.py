@@ -11,9 +11,9 @@ from django.urls import reverse
 from security.models import SecurityEvent
 from security.passkeys import services
 from security.passkeys.models import Passkey
-from tests.conftest import is_signed_in, password_step, pending_nonce
+from tests.conftest import is_signed_in, page_text, password_step, pending_nonce
 from tests.passkeys.authenticator import SoftKey
-from tests.passkeys.conftest import answer_post, page_text, step_options
+from tests.passkeys.conftest import answer_post, step_options
 
 Kind = SecurityEvent.Kind
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from accounts.models import Account
 from security.models import RecoveryCode, SecurityEvent
 from security.passkeys.models import Passkey
-from tests.conftest import PASSWORD, is_signed_in, sign_in_with_link
+from tests.conftest import PASSWORD, is_signed_in, page_text, sign_in_with_link
 from tests.passkeys.authenticator import SoftKey, options_in
-from tests.passkeys.conftest import add_passkey, page_text
+from tests.passkeys.conftest import add_passkey
 
 Kind = SecurityEvent.Kind
 ADD = reverse("security:passkey-add")

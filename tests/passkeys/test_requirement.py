@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import Account, User
 from security.models import SecurityEvent
-from tests.conftest import PASSWORD, enroll_totp, sign_in_with_link
-from tests.passkeys.conftest import add_passkey, page_text
+from tests.conftest import PASSWORD, enroll_totp, page_text, sign_in_with_link
+from tests.passkeys.conftest import add_passkey
 
 SECURITY = reverse("security:security")
 Kind = SecurityEvent.Kind

@@ -1,8 +1,6 @@
 """The code step of signing in: /login/code/ (security.totp.views.login_code)."""
 
-import re
 from datetime import timedelta
-from html import unescape
 from http import HTTPStatus
 
 import pytest
@@ -15,7 +13,7 @@ from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import User
 from security.models import SecurityEvent, TOTPDevice
 from security.recovery_codes import services as recovery_code_services
-from tests.conftest import is_signed_in, password_step, recovery_codes_of
+from tests.conftest import is_signed_in, page_text, password_step, recovery_codes_of
 from tests.security.conftest import code_for, code_post, recovery_post, switch_to
 
 URL = reverse("accounts:login-code")
@@ -30,7 +28,7 @@ def _assert_code_refused(
     if shows:
         assert shows in response.content.decode()
     if reads:
-        assert reads in _text(response)
+        assert reads in page_text(response)
     assert not is_signed_in(client)
     member.refresh_from_db()
     assert member.failed_code_count == failures
@@ -452,10 +450,6 @@ def test_consecutive_cap_setting_within_nist_limit():
 # --- What the page says: the lock, the tries left, the other ways in ----------------------
 
 
-def _text(response) -> str:
-    return re.sub(r"\s+", " ", unescape(response.content.decode()))
-
-
 def _wrong(user, clock) -> str:
     return "000000" if code_for(user, clock=clock) != "000000" else "999999"
 
@@ -468,7 +462,7 @@ def test_login_code_locked_page_says_what_until_when_and_what_to_do(
     _lock_out(code_client, member_with_totp, clock, settings)
     member_with_totp.refresh_from_db()
     until = member_with_totp.code_locked_until.strftime("%H:%M")
-    text = _text(code_client.get(URL))
+    text = page_text(code_client.get(URL))
     assert (
         "signing in with a code from your authenticator app or a recovery code is locked "
         f"until {until} UTC, even with the right one." in text
@@ -492,12 +486,12 @@ def test_login_code_locked_page_counts_down_in_minutes(
     User.objects.filter(pk=member_with_totp.pk).update(
         code_locked_until=timezone.now() + timedelta(minutes=13, seconds=10)
     )
-    assert "Try again in 14 minutes." in _text(code_client.get(URL))
+    assert "Try again in 14 minutes." in page_text(code_client.get(URL))
 
 
 def test_login_code_locked_for_good_names_no_time(code_client, member_with_totp, account_admin):
     User.objects.filter(pk=member_with_totp.pk).update(failed_code_count=100)
-    text = _text(code_client.get(URL))
+    text = page_text(code_client.get(URL))
     assert "is locked until an Account Admin of your team removes and re-adds you" in text
     assert "Try again in" not in text and "sign in again from the start" not in text
 
@@ -508,7 +502,7 @@ def test_login_code_locked_admin_is_told_to_ask_another_admin(client, account_ad
     enroll_totp(account_admin)
     User.objects.filter(pk=account_admin.pk).update(failed_code_count=100)
     password_step(client, account_admin.email)
-    text = _text(client.get(URL))
+    text = page_text(client.get(URL))
     assert "Ask another Account Admin of your team" in text
 
 
@@ -517,7 +511,7 @@ def test_login_code_warns_from_the_seventh_wrong_code(
 ):
     assert settings.TWOFACTOR_MAX_FAILED_CODES == 10
     wrong = _wrong(member_with_totp, clock)
-    texts = [_text(code_post(code_client, wrong)) for _ in range(9)]
+    texts = [page_text(code_post(code_client, wrong)) for _ in range(9)]
     for text in texts[:6]:
         assert "left before sign-in locks" not in text
     assert "3 tries left before sign-in locks for 15 minutes." in texts[6]
@@ -526,12 +520,12 @@ def test_login_code_warns_from_the_seventh_wrong_code(
     # A fresh visit of the page says it too: it is the member's count, not this browser's.
     fresh = Client()
     password_step(fresh, member_with_totp.email)
-    assert "1 try left before sign-in locks" in _text(fresh.get(URL))
+    assert "1 try left before sign-in locks" in page_text(fresh.get(URL))
 
 
 def test_login_code_warns_before_the_lock_for_good(code_client, member_with_totp, clock, settings):
     User.objects.filter(pk=member_with_totp.pk).update(failed_code_count=97)
-    text = _text(code_client.get(URL))
+    text = page_text(code_client.get(URL))
     assert "3 tries left before sign-in locks until an Account Admin" in text
 
 
@@ -554,14 +548,14 @@ def test_login_code_offers_a_recovery_code_and_a_passkey(client, member_with_tot
     from tests.passkeys.conftest import add_passkey
 
     password_step(client, member_with_totp.email)
-    text = _text(client.get(URL))
+    text = page_text(client.get(URL))
     assert "Use a recovery code instead" in text
     assert "Use a passkey or security key instead" not in text  # they have none
     add_passkey(member_with_totp)
     client = Client()
     password_step(client, member_with_totp.email)
     switch_to(client, "code")
-    text = _text(client.get(URL))
+    text = page_text(client.get(URL))
     assert "Use a recovery code instead" in text
     assert "Use a passkey or security key instead" in text
 
@@ -570,6 +564,6 @@ def test_login_code_without_recovery_codes_offers_none(code_client, member_with_
     from security.models import RecoveryCode
 
     RecoveryCode.objects.filter(user=member_with_totp).update(used_at=timezone.now())
-    assert "Use a recovery code instead" not in _text(code_client.get(URL))
+    assert "Use a recovery code instead" not in page_text(code_client.get(URL))
     response = switch_to(code_client, "recovery-code")
     assert response.url == URL

@@ -3,7 +3,6 @@
 
 import re
 from datetime import timedelta
-from html import unescape
 from http import HTTPStatus
 
 import pytest
@@ -16,15 +15,11 @@ from accounts.login_flow import PENDING_LOGIN_SESSION_KEY
 from accounts.models import User
 from security.models import RecoveryCode, SecurityEvent
 from security.recovery_codes import services as recovery_code_services
-from tests.conftest import is_signed_in, password_step, recovery_codes_of
+from tests.conftest import is_signed_in, page_text, password_step, recovery_codes_of
 from tests.security.conftest import code_for, code_post, recovery_post, switch_to
 
 URL = reverse("accounts:login-recovery-code")
 CODE_URL = reverse("accounts:login-code")
-
-
-def _text(response) -> str:
-    return re.sub(r"\s+", " ", unescape(response.content.decode()))
 
 
 # --- Renders, and needs the right pending login ----------------------------------------------
@@ -39,7 +34,7 @@ def test_recovery_code_page_has_its_own_text_field(recovery_client):
     assert 'autocomplete="one-time-code"' not in field
     assert 'autocapitalize="off"' in field and 'spellcheck="false"' in field
     assert '<label for="id_recovery_code">Recovery code</label>' in html
-    assert "Use your authenticator app instead" in _text(response)
+    assert "Use your authenticator app instead" in page_text(response)
     assert response.headers["Cache-Control"].count("no-store") == 1
 
 
@@ -104,7 +99,7 @@ def test_recovery_code_signs_in_once(client, member_with_totp):
     switch_to(client, "recovery-code")
     response = recovery_post(client, code)
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "That recovery code was already used." in _text(response)
+    assert "That recovery code was already used." in page_text(response)
     assert not is_signed_in(client)
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 9
     member_with_totp.refresh_from_db()
@@ -114,7 +109,7 @@ def test_recovery_code_signs_in_once(client, member_with_totp):
 def test_recovery_code_wrong_code_not_recognised_and_counted(recovery_client, member_with_totp):
     response = recovery_post(recovery_client, "zzzzz-zzzzz")
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    text = _text(response)
+    text = page_text(response)
     assert "That isn't one of your recovery codes." in text
     assert "already used" not in text
     member_with_totp.refresh_from_db()
@@ -127,7 +122,7 @@ def test_recovery_code_of_another_member_is_not_recognised(recovery_client, acco
 
     enroll_totp(account_admin)
     response = recovery_post(recovery_client, recovery_codes_of(account_admin)[0])
-    assert "That isn't one of your recovery codes." in _text(response)
+    assert "That isn't one of your recovery codes." in page_text(response)
     assert recovery_code_services.recovery_codes_remaining(user=account_admin) == 10
 
 
@@ -216,7 +211,7 @@ def test_recovery_code_wrong_codes_lock_the_app_too(
     settings.TWOFACTOR_MAX_FAILED_CODES = 3
     responses = [recovery_post(recovery_client, "zzzzz-zzzzz") for _ in range(3)]
     assert [r.status_code for r in responses] == [400, 400, 429]
-    text = _text(responses[-1])
+    text = page_text(responses[-1])
     assert "Sign-in is locked for now" in text
     assert "a code from your authenticator app or a recovery code is locked until" in text
     assert 'name="recovery_code"' not in text
@@ -233,7 +228,7 @@ def test_recovery_code_wrong_codes_lock_the_app_too(
 def test_recovery_code_warns_before_the_lock(recovery_client, member_with_totp):
     User.objects.filter(pk=member_with_totp.pk).update(failed_code_count=6)
     response = recovery_post(recovery_client, "zzzzz-zzzzz")
-    assert "3 tries left before sign-in locks for 15 minutes." in _text(response)
+    assert "3 tries left before sign-in locks for 15 minutes." in page_text(response)
 
 
 def test_recovery_code_app_failures_count_here(code_client, member_with_totp, clock, settings):
@@ -254,7 +249,7 @@ def test_recovery_code_shares_the_per_address_limit_of_codes(client, member_with
     assert recovery_post(client, "zzzzz-zzzzz").status_code == HTTPStatus.BAD_REQUEST
     response = recovery_post(client, recovery_codes_of(member_with_totp)[0])
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert "Too many codes were tried from your network." in _text(response)
+    assert "Too many codes were tried from your network." in page_text(response)
     assert not is_signed_in(client)
     assert recovery_code_services.recovery_codes_remaining(user=member_with_totp) == 10
 
@@ -279,11 +274,11 @@ def test_recovery_code_for_a_member_with_only_a_passkey(client, member):
     add_passkey(member)
     codes = recovery_codes_of(member)
     password_step(client, member.email)
-    page = _text(client.get(reverse("accounts:login-passkey")))
+    page = page_text(client.get(reverse("accounts:login-passkey")))
     assert "Use a recovery code instead" in page
     assert "Use your authenticator app instead" not in page
     assert switch_to(client, "recovery-code").url == URL
-    text = _text(client.get(URL))
+    text = page_text(client.get(URL))
     assert "Use a passkey or security key instead" in text
     assert "Use your authenticator app instead" not in text
     assert recovery_post(client, codes[0]).status_code == HTTPStatus.FOUND
