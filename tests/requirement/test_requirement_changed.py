@@ -67,6 +67,22 @@ def kinds() -> list[str]:
     return list(SecurityEvent.objects.order_by("id").values_list("kind", flat=True))
 
 
+def moved_date_email(member, *, new, was):
+    """The one email sent: to ``member``, giving the new date and the old, and not the
+    requirement-on email again."""
+    [message] = mail.outbox
+    assert message.to == [member.email]
+    assert f"by {new:%-d %B %Y} (it was {was:%-d %B %Y})" in message.body
+    assert "turned on a rule" not in message.body
+    return message
+
+
+def assert_one_reminder_before(day) -> None:
+    assert reminders_send() == 1
+    [reminder] = mail.outbox
+    assert f"before {day:%-d %B %Y}" in reminder.subject
+
+
 def test_changing_only_the_grace_period_is_its_own_event_and_emails_nobody(
     admin_with_app, scheduled, member
 ):
@@ -92,13 +108,10 @@ def test_a_later_date_is_recorded_and_tells_each_member_the_new_date_once(
     assert event.detail["from"] == start_of(later).isoformat()
     assert event.detail["from_before"] == start_of(scheduled).isoformat()
     assert SecurityEvent.objects.filter(kind="requirement_on").count() == 1
-    [message] = mail.outbox
-    assert message.to == [member.email]
+    message = moved_date_email(member, new=later, was=scheduled)
     assert f"more time to set up your authenticator app: until {later:%-d %B %Y}" in (
         message.subject
     )
-    assert f"by {later:%-d %B %Y} (it was {scheduled:%-d %B %Y})" in message.body
-    assert "turned on a rule" not in message.body
     html = message.alternatives[0][0]
     assert f"by {later:%-d %B %Y} (it was {scheduled:%-d %B %Y})" in html
     mail.outbox.clear()
@@ -108,9 +121,7 @@ def test_a_later_date_is_recorded_and_tells_each_member_the_new_date_once(
     clock.advance(days=8)  # the old date: nothing is due any more
     assert reminders_send() == 0
     clock.advance(days=5)  # 7 days before the new one
-    assert reminders_send() == 1
-    [reminder] = mail.outbox
-    assert f"before {later:%-d %B %Y}" in reminder.subject
+    assert_one_reminder_before(later)
 
 
 def test_a_later_date_tells_a_member_already_sent_to_set_up(
@@ -129,21 +140,16 @@ def test_a_sooner_date_tells_each_member_the_new_date_once(
 ):
     sooner = day_ahead(3)
     assert schedule(admin_with_app, sooner).url == SECURITY
-    [message] = mail.outbox
-    assert message.to == [member.email]
+    message = moved_date_email(member, new=sooner, was=scheduled)
     assert f"set up your authenticator app by {sooner:%-d %B %Y}, sooner than before" in (
         message.subject
     )
-    assert f"by {sooner:%-d %B %Y} (it was {scheduled:%-d %B %Y})" in message.body
-    assert "turned on a rule" not in message.body
     mail.outbox.clear()
     # The same date again, and the reminder run: the 7-day reminder is what they were just told.
     schedule(admin_with_app, sooner, grace_days="0")
     assert reminders_send() == 0 and not mail.outbox
     clock.advance(days=2)
-    assert reminders_send() == 1
-    [reminder] = mail.outbox
-    assert f"before {sooner:%-d %B %Y}" in reminder.subject
+    assert_one_reminder_before(sooner)
 
 
 @pytest.mark.parametrize("days", [20, 3], ids=["later", "sooner"])
