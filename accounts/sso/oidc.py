@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +29,8 @@ from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
+
+from twofactor_site.text import has_control_characters, header_safe
 
 SCOPES = "openid email profile"
 # Clock difference tolerated between us and the provider when checking exp and iat.
@@ -415,14 +418,26 @@ def identity_from_tokens(*, issuer: str, client_id: str, nonce: str, token: dict
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise TokenInvalid("no-email")
+    if len(email.strip()) > EMAIL_MAX or has_control_characters(email):
+        # No address of ours is longer, or holds a NUL, a line break or a bidi override.
+        raise TokenInvalid("email-unusable")
+    subject = str(claims["sub"])
+    if not SUBJECT.fullmatch(subject):
+        raise TokenInvalid("subject-unusable")
     name = claims.get("name")
     return Identity(
         issuer=issuer,
-        subject=str(claims["sub"]),
+        subject=subject,
         email=email,
         email_verified=email_is_verified(issuer, claims),
-        name=name[:150] if isinstance(name, str) else "",
+        # A name is shown on pages and in email subjects: on one line, as typed names are.
+        name=header_safe(name)[:150] if isinstance(name, str) else "",
     )
+
+
+EMAIL_MAX = 254  # accounts.User.email's length, as RFC 5321 bounds a path
+# OpenID Connect Core 2: "MUST NOT exceed 255 ASCII characters" (accounts.sso.Identity's column).
+SUBJECT = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 # Microsoft Entra ID never sends email_verified for work accounts; its optional claim xms_edov

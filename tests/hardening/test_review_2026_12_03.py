@@ -1,0 +1,71 @@
+"""Found by the outside review of 2026-12-03, each against a running server first (gunicorn,
+production settings, PostgreSQL and Redis)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.sso.flow import SSO_LOGIN_SESSION_KEY
+from security.models import SecurityEvent
+from tests.conftest import path_of
+from tests.sso.fixtures import connect
+
+# --- What an identity provider says about a newcomer -----------------------------------------
+# A team's own provider names the people it signs in. With just-in-time provisioning a name
+# with a line break or a bidi override (refused where an admin types one: it ends up in email
+# subjects) made member_add raise, and an address or a subject with a NUL, or longer than its
+# column, reached PostgreSQL: a 500 at the callback, where the member should get a clear page.
+
+
+@pytest.fixture
+def jit_team(account, provider, settings):
+    settings.TWOFACTOR_SSO_ALLOW_HTTP_LOOPBACK = True  # the test provider speaks http on loopback
+    return connect(account, provider, site_url=settings.SITE_URL, jit=True)
+
+
+def _sso_sign_in(provider, email: str, login: str):
+    client = Client(raise_request_exception=False)
+    client.post(reverse("sso:login"), {"email": email})
+    url = client.session[SSO_LOGIN_SESSION_KEY]["authorization_url"]
+    return client, client.get(path_of(provider.sign_in(url, login)))
+
+
+@pytest.mark.parametrize(
+    "name", ["Nia\nNewcomer", "Nia\r\nBcc: x@evil.example", "Nia \u202eremocweN", "Nia\x00N"]
+)
+def test_sso_newcomer_named_with_control_characters_joins_with_a_clean_name(
+    jit_team, provider, name
+):
+    provider.set_account("nia@acme.test", name=name)
+    _client, response = _sso_sign_in(provider, "nia@acme.test", "nia@acme.test")
+    assert response.status_code == HTTPStatus.FOUND
+    user = User.objects.get(email="nia@acme.test")
+    assert user.name.startswith("Nia ") and user.name.isprintable()
+    assert "\u202e" not in user.name
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"email": "nia\x00@acme.test"},
+        {"email": "n" * 250 + "@acme.test"},
+        {"email": "nia\n@acme.test"},
+        {"email": "nia@acme.test\u202e"},
+        # OpenID Connect Core 2: a subject is at most 255 ASCII characters.
+        {"sub": "s" * 256},
+        {"sub": "nia\x00"},
+        {"sub": "n\u00efa"},
+    ],
+)
+def test_sso_identity_that_cannot_be_one_is_refused_with_a_clear_page(jit_team, provider, claims):
+    provider.set_account("nia@acme.test", **claims)
+    client, response = _sso_sign_in(provider, "nia@acme.test", "nia@acme.test")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "<h1" in response.content.decode()
+    assert not User.objects.filter(account=jit_team.account, identity="sso").exists()
+    assert SecurityEvent.objects.filter(kind="sso_refused").exists()
