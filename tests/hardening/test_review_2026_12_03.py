@@ -69,3 +69,25 @@ def test_sso_identity_that_cannot_be_one_is_refused_with_a_clear_page(jit_team, 
     assert "<h1" in response.content.decode()
     assert not User.objects.filter(account=jit_team.account, identity="sso").exists()
     assert SecurityEvent.objects.filter(kind="sso_refused").exists()
+
+
+# --- The admin's autocomplete endpoint ---------------------------------------------------------
+# Django's /admin/autocomplete/ takes any relation's name, a reverse one too, and then fails on
+# it: AttributeError, a 500 for any signed-in staff member.
+
+
+def test_admin_autocomplete_of_a_reverse_relation_is_refused(root_client):
+    root_client.raise_request_exception = False
+    url = reverse("admin:autocomplete")
+    query = {"app_label": "auth", "model_name": "group", "field_name": "user", "term": "a"}
+    assert root_client.get(url, query).status_code == HTTPStatus.FORBIDDEN
+    for broken in ({**query, "model_name": "nope"}, {"term": "a"}, {**query, "field_name": "x"}):
+        assert root_client.get(url, broken).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_admin_autocomplete_of_a_declared_relation_still_answers(root_client):
+    url = reverse("admin:autocomplete")
+    query = {"app_label": "accounts", "model_name": "user", "field_name": "groups", "term": "Sup"}
+    response = root_client.get(url, query)
+    assert response.status_code == HTTPStatus.OK
+    assert [row["text"] for row in response.json()["results"]] == ["Support"]
