@@ -12,7 +12,8 @@ An action's ``_selected_action`` must name rows of the changelist by their prima
 malformed or unknown one is a 400 and the action does nothing (Django answers 500 for
 ``abc`` and quietly skips ids it does not find).
 
-The autocomplete endpoint answers only for a relation a model declares (``autocomplete_view``).
+The autocomplete endpoint answers only for a relation a model declares (``autocomplete_view``),
+and the password change page's old-password guesses are limited as re-authentication's are.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.http import HttpRequest, HttpResponse
 
 from security.events import NO_AUDIT, Audit, Kind, event_record
+from twofactor_site.ratelimits import rate, ratelimit, user_key
 
 _OFFERED_ATTR = "_twofactor_offered_lookups"
 # Far above any primary key we will have, within every database's BIGINT: a larger number
@@ -118,3 +120,11 @@ def autocomplete_view(request: HttpRequest) -> HttpResponse:
     if field.auto_created and not field.concrete:
         raise PermissionDenied
     return AutocompleteJsonView.as_view(admin_site=admin.site)(request)
+
+
+@ratelimit(group="reauth", key=user_key, rate=rate("RATELIMIT_REAUTH_USER"), method="POST")
+def password_change(request: HttpRequest, extra_context=None) -> HttpResponse:
+    """Django's admin password change (``admin.site.password_change``), which asks for the old
+    password: its guesses count against the member's re-authentication budget, the same
+    question asked on our own page (security.views.reauth), instead of none at all."""
+    return admin.AdminSite.password_change(admin.site, request, extra_context)

@@ -8,6 +8,7 @@ from twofactor_site import admin_guard, views
 # The admin has no login of its own: staff sign in through ours, second step included.
 admin.site.login = views.admin_login
 admin.site.autocomplete_view = admin_guard.autocomplete_view
+admin.site.password_change = admin_guard.password_change
 admin.site.site_header = "Twofactor support"
 # The member list needs the width: its columns fit a 1280 px screen without the app sidebar
 # (the home page and the breadcrumbs still lead everywhere).

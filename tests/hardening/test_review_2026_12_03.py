@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.sso.flow import SSO_LOGIN_SESSION_KEY
 from security.models import SecurityEvent
-from tests.conftest import path_of
+from tests.conftest import PASSWORD, path_of
 from tests.sso.fixtures import connect
 
 # --- What an identity provider says about a newcomer -----------------------------------------
@@ -91,3 +91,34 @@ def test_admin_autocomplete_of_a_declared_relation_still_answers(root_client):
     response = root_client.get(url, query)
     assert response.status_code == HTTPStatus.OK
     assert [row["text"] for row in response.json()["results"]] == ["Support"]
+
+
+# --- The admin's password change ---------------------------------------------------------------
+# /admin/password_change/ asks for the old password and answered every wrong guess with the
+# form again, without limit: a copied staff session cookie could try passwords there as fast as
+# it liked, where re-authentication (the same question) allows RATELIMIT_REAUTH_USER.
+
+
+def test_admin_password_change_guesses_share_the_reauth_limit(root_client, settings):
+    settings.RATELIMIT_REAUTH_USER = "3/10m"
+    root_client.raise_request_exception = False
+    url = reverse("admin:password_change")
+    new = {"new_password1": "An0ther-long-passphrase", "new_password2": "An0ther-long-passphrase"}
+    guesses = [
+        root_client.post(url, {"old_password": f"guess {n}", **new}).status_code for n in range(3)
+    ]
+    assert guesses == [HTTPStatus.OK] * 3
+    right = root_client.post(url, {"old_password": PASSWORD, **new})
+    assert right.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert User.objects.get(email="root@twofactor.test").check_password(PASSWORD)
+    # One budget with re-authentication: it is the same question.
+    reauth = root_client.post(reverse("security:reauth"), {"secret": PASSWORD})
+    assert reauth.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_admin_password_change_within_the_limit_still_changes_it(root_client):
+    url = reverse("admin:password_change")
+    new = {"new_password1": "An0ther-long-passphrase", "new_password2": "An0ther-long-passphrase"}
+    response = root_client.post(url, {"old_password": PASSWORD, **new})
+    assert response.status_code == HTTPStatus.FOUND
+    assert User.objects.get(email="root@twofactor.test").check_password(new["new_password1"])
