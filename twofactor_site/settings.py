@@ -182,7 +182,7 @@ MIDDLEWARE = [
     "twofactor_site.middleware.RequestShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Added below when there is a language to choose (USE_I18N).
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -511,7 +511,16 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 # One date format with the product's pages, in the admin too (twofactor_site/formats/en).
 FORMAT_MODULE_PATH = ["twofactor_site.formats"]
-USE_I18N = True
+# Translation machinery (and LocaleMiddleware, which picks a language per request) only when
+# there is a second language to pick: with one, Django's docs advise switching it off, and it
+# costs every request a language negotiation and every string a catalog lookup for nothing.
+# Dates keep the product's formats either way (FORMAT_MODULE_PATH, for LANGUAGE_CODE).
+USE_I18N = len(LANGUAGES) > 1
+if USE_I18N:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+        "django.middleware.locale.LocaleMiddleware",
+    )
 USE_TZ = True
 
 # --- Logging: the security log is a logger of its own; secrets are never passed to it -------
