@@ -499,9 +499,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # whitenoise's and Django's, each remembering a file's address (static_storage.py).
+        "BACKEND": "twofactor_site.static_storage.ManifestStaticFilesStorage"
         if SECURE_PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        else "twofactor_site.static_storage.StaticFilesStorage"
     },
 }
 

@@ -213,3 +213,19 @@ def test_code_lockout_holds_across_processes_and_sessions(servers):
     assert status == HTTPStatus.TOO_MANY_REQUESTS
     status, headers, _ = browser.get(other, "/")
     assert status == HTTPStatus.FOUND  # not signed in
+
+
+def test_static_files_are_served_under_hashed_names_for_a_year(servers):
+    browser = Browser()
+    status, _, page = browser.get(servers.ports[0], "/login/")
+    assert status == HTTPStatus.OK
+    addresses = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert addresses, page[:500]
+    for address in addresses:
+        # The manifest's name (hashed content), the same on every page and process.
+        assert re.search(r"\.[0-9a-f]{12}\.(css|js|svg|png|ico)$", address), address
+        status, headers, _ = browser.get(servers.ports[1], address)
+        assert status == HTTPStatus.OK, address
+        assert "immutable" in headers["Cache-Control"], headers["Cache-Control"]
+    _, _, again = browser.get(servers.ports[1], "/login/")
+    assert re.findall(r'(?:href|src)="(/static/[^"]+)"', again) == addresses
