@@ -15,7 +15,7 @@ class EmailBackend(ModelBackend):
         try:
             # With the ways in the member has (annotations of this one query): where the
             # login goes next (accounts.stages.step_for) costs no query of its own.
-            user = stages.with_steps(User.objects.select_related("account")).get(email=email)
+            user = stages.members_with_steps(team=True).get(email=email)
         except User.DoesNotExist:
             # Run the hasher anyway so an unknown address takes as long as a known one.
             User().set_password(password)

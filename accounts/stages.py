@@ -130,6 +130,7 @@ _registry: dict[str, SecondStep] = {EMAIL_LINK.key: EMAIL_LINK}
 def register(step: SecondStep) -> None:
     """Make ``step`` one of the login's second steps (call it from an AppConfig.ready)."""
     _registry[step.key] = step
+    _members_annotated.clear()
 
 
 def registered() -> list[SecondStep]:
@@ -272,6 +273,32 @@ def with_backups(users: QuerySet[User]) -> QuerySet[User]:
     step's page asks of the row when the pending login carries the steps (``ways_here``)."""
     steps = [s for s in registered() if s.backup and s.active_expression is not None]
     return users.annotate(**{_annotation(s): s.active_expression() for s in steps})
+
+
+# The sign-in steps' member querysets, annotated once per process: resolving a factor's
+# Exists against the member table costs more than the lookup's round trip, and the answer is
+# the same for every request (the registry is complete once the apps are ready). Never
+# evaluated: each caller gets a clone (``.all()``) to filter.
+_members_annotated: dict[tuple[str, bool], QuerySet[User]] = {}
+
+
+def _members(annotate: Callable[[QuerySet[User]], QuerySet[User]], *, team: bool):
+    key = (annotate.__name__, team)
+    users = _members_annotated.get(key)
+    if users is None:
+        base = User.objects.select_related("account") if team else User.objects.all()
+        users = _members_annotated[key] = annotate(base)
+    return users.all()
+
+
+def members_with_steps(*, team: bool = False) -> QuerySet[User]:
+    """Members annotated by ``with_steps``; with ``team``, their account joined."""
+    return _members(with_steps, team=team)
+
+
+def members_with_backups(*, team: bool = False) -> QuerySet[User]:
+    """Members annotated by ``with_backups``; with ``team``, their account joined."""
+    return _members(with_backups, team=team)
 
 
 def factors_of(user: User) -> list[SecondStep]:

@@ -135,12 +135,13 @@ class RecoveryStepMember(StepMember):
 def recovery_step_load(user_id: int, request: HttpRequest) -> RecoveryStepMember | None:
     """The recovery-code step's loader (registered in security/apps.py): the active member,
     their unused codes counted and their other ways in (for the page), in one query."""
-    users = User.objects.select_related("account")  # a sign-in's notice names the team
-    users = users.annotate(unused=recovery_codes_unused_subquery())
     # The page's other ways in: the member's steps come with the pending login when it
-    # carries them (stages.ways_here), the backups with the row.
+    # carries them (stages.ways_here), the backups with the row. The team is joined: a
+    # sign-in's notice names it.
     carried = stages.steps_carried(request)
-    users = stages.with_backups(users) if carried else stages.with_steps(users)
+    members = stages.members_with_backups if carried else stages.members_with_steps
+    users = members(team=True)
+    users = users.annotate(unused=recovery_codes_unused_subquery())
     try:
         user = users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:

@@ -110,9 +110,9 @@ def code_step_load(user_id: int, request: HttpRequest) -> CodeStepMember | None:
     if wants_device:  # a sign-in's notice names the team
         users = User.objects.select_related("account", "totp_device")
     elif stages.steps_carried(request):  # the page: the member's steps come with the login
-        users = stages.with_backups(User.objects.all())
+        users = stages.members_with_backups()
     else:
-        users = stages.with_steps(User.objects.select_related("account"))
+        users = stages.members_with_steps(team=True)
     try:
         user = users.get(pk=user_id, is_active=True)
     except User.DoesNotExist:
