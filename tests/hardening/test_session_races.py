@@ -250,19 +250,28 @@ def test_a_new_session_never_takes_the_key_of_a_live_one(monkeypatch, member):
     """New keys are not checked with EXISTS first: the create writes only where no session is,
     so a drawn key that is taken (forced here) is drawn again, and the live session is left
     as it was."""
-    from django.utils import crypto
+    from twofactor_site import sessions
 
     victim = Client()
     sign_in_with_link(victim, member.email)
     taken = victim.cookies[settings.SESSION_COOKIE_NAME].value
     draws = iter([taken, "n" * 32])
-    real = crypto.get_random_string
-    monkeypatch.setattr(
-        "twofactor_site.sessions.get_random_string",
-        lambda length, chars=None: next(draws, None) or real(length, chars),
-    )
+    real = sessions.session_key_new
+    monkeypatch.setattr(sessions, "session_key_new", lambda: next(draws, None) or real())
     newcomer = Client()
     password_step(newcomer, member.email)  # a pending login: a new session
     assert newcomer.cookies[settings.SESSION_COOKIE_NAME].value == "n" * 32
     assert _signed_in(victim)
     assert not _signed_in(newcomer)
+
+
+def test_session_keys_are_long_random_and_of_djangos_alphabet(member):
+    keys = set()
+    for _ in range(5):  # below the password limit of one email address
+        client = Client()
+        password_step(client, member.email)
+        keys.add(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert len(keys) == 5
+    for key in keys:
+        # 32 characters of a-z and 0-9, as Django's own keys (at least 160 random bits).
+        assert len(key) == 32 and key.isascii() and key.isalnum() and key == key.lower(), key
