@@ -130,6 +130,16 @@ def redis_cache(url: str, *, key_prefix: str) -> dict:
     }
 
 
+def redis_caches(url: str, *, key_prefix: str) -> dict:
+    """CACHES for the shared Redis: "default", and "ratelimit" on the same database (one
+    flush clears both) with a client that counts a request in one round trip
+    (twofactor_site/ratelimit_cache.py)."""
+    default = redis_cache(url, key_prefix=key_prefix)
+    client = "twofactor_site.ratelimit_cache.RateLimitClient"
+    options = {**default["OPTIONS"], "CLIENT_CLASS": client}
+    return {"default": default, "ratelimit": {**default, "OPTIONS": options}}
+
+
 # --- Core ------------------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -233,9 +243,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     if urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
-    CACHES = {
-        "default": redis_cache(REDIS_URL, key_prefix=env_str("CACHE_KEY_PREFIX", "twofactor"))
-    }
+    CACHES = redis_caches(REDIS_URL, key_prefix=env_str("CACHE_KEY_PREFIX", "twofactor"))
 else:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured(
@@ -249,17 +257,18 @@ else:
             "Note: REDIS_URL is not set, so the cache is local memory and rate limits are per "
             "process. Fine for the dev server, never for production.\n"
         )
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            # Sessions live here too: keep them from being culled on a busy dev server.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
+    _local_memory = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        # Sessions live here too: keep them from being culled on a busy dev server.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
+    # One store under both names (the same LOCATION): one clear() clears the rate limits too.
+    CACHES = {"default": _local_memory, "ratelimit": _local_memory}
     # django-ratelimit warns that local memory is not shared; we said so above.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-RATELIMIT_USE_CACHE = "default"
+# Its own alias, on the same store, for its one-round-trip client (ratelimit_cache.py).
+RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "twofactor_site.views.ratelimited"
 
 # --- Auth ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from tests.hardening.conftest import (
     use_smtp,
 )
 from twofactor_site.mail.models import OutgoingEmail
-from twofactor_site.settings import redis_cache
+from twofactor_site.settings import redis_caches
 
 # --- Redis ---------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ from twofactor_site.settings import redis_cache
 @pytest.fixture
 def on_private_redis(settings, private_redis):
     shared = settings.CACHES
-    settings.CACHES = {"default": redis_cache(private_redis.url, key_prefix="hardening")}
+    settings.CACHES = redis_caches(private_redis.url, key_prefix="hardening")
     yield private_redis
     settings.CACHES = shared  # before the shared fixtures clear "the" cache
 

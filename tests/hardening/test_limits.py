@@ -126,3 +126,27 @@ def test_code_rate_limit_is_keyed_on_the_real_client(settings, member_with_totp)
     spoof = {"HTTP_X_FORWARDED_FOR": "198.51.100.50"}
     response = client.post(CODE, {"code": current_code(member_with_totp.totp_secret)}, **spoof)
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+@pytest.mark.postgres
+def test_each_attempt_counts_once_in_redis_and_every_counter_expires(settings, member):
+    """The limits' counters live in the shared Redis, each request adds one to each of its
+    limits (the fourth of a 3-per-window limit is refused, not the third or the fifth), and
+    no counter outlives its window."""
+    from django_ratelimit.core import EXPIRATION_FUDGE
+    from django_redis import get_redis_connection
+
+    settings.RATELIMIT_LOGIN_EMAIL = "3/10m"
+    client = Client()
+    statuses = [
+        client.post(LOGIN, {"email": member.email, "password": "wrong password"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [HTTPStatus.BAD_REQUEST] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
+    raw = get_redis_connection(settings.RATELIMIT_USE_CACHE)
+    counters = raw.keys("*rl:*")
+    assert len(counters) == 2  # the address's and the email address's
+    assert sorted(int(raw.get(key)) for key in counters) == [4, 4]
+    for key in counters:
+        lifetime = raw.pttl(key)
+        assert 0 < lifetime <= (10 * 60 + EXPIRATION_FUDGE) * 1000, (key, lifetime)

@@ -13,7 +13,7 @@ from django.test import Client
 from tests.hardening.conftest import free_port
 from twofactor_site import health
 from twofactor_site.mail import email_send_later
-from twofactor_site.settings import redis_cache
+from twofactor_site.settings import redis_caches
 
 URL = "/healthz"
 
@@ -36,7 +36,7 @@ def test_healthz_answers_200_with_the_oldest_unsent_email(client, member, mail_q
 @pytest.fixture
 def redis_down(settings):
     shared = settings.CACHES
-    settings.CACHES = {"default": redis_cache(f"redis://127.0.0.1:{free_port()}/0", key_prefix="x")}
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{free_port()}/0", key_prefix="x")
     yield
     settings.CACHES = shared  # before the shared fixtures clear "the" cache
 
