@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from twofactor_site.net import USER_AGENT_MAX, client_ip
-from twofactor_site.sessions import SESSION_ID_SESSION_KEY, member_session_add
+from twofactor_site.sessions import SESSION_ID_SESSION_KEY
 
 # When the session was signed in (absolute lifetime) and last proved its owner (re-auth).
 SIGNED_IN_AT_SESSION_KEY = "twofactor_signed_in_at"
@@ -33,16 +33,12 @@ def signed_in_now(request: HttpRequest) -> None:
     and it joins the list of its member's sessions under a random id of its own."""
     now = timezone.now().timestamp()
     session = request.session
-    if session.session_key is None:  # auth.login flushed another member's session: no key yet
-        session.cycle_key()
     session[SIGNED_IN_AT_SESSION_KEY] = now
     session[VERIFIED_AT_SESSION_KEY] = now
-    session[SESSION_ID_SESSION_KEY] = session_id = secrets.token_urlsafe(16)
+    session[SESSION_ID_SESSION_KEY] = secrets.token_urlsafe(16)
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX]
     session[SIGNED_IN_FROM_SESSION_KEY] = [client_ip(request), user_agent]
-    member_session_add(
-        user_id=request.user.pk, session_id=session_id, session_key=session.session_key
-    )
+    session.listed()  # written with the session, in its save (twofactor_site.sessions)
 
 
 def session_last_seen(session) -> float:

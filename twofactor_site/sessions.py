@@ -16,7 +16,14 @@ change) and carry the signed-in data into a brand-new session id. Here, on Redis
   MULTI; the tombstone lives as long as the session could have (``SESSION_COOKIE_AGE``);
 - saving writes only if the session still exists and has no tombstone, in one Lua script;
 - a new key made from an old one (``cycle_key``) is created only if the old one has no
-  tombstone, in the same script.
+  tombstone, and the old one is ended, in the same script.
+
+A key rotation costs no round trip of its own: ``cycle_key`` draws the new key at once (the
+request can read it) and the save at the end of the request creates it, ends the old one and
+lists the session, in that one script. Django's backend writes the new key, deletes the old
+one and saves again, three round trips (four with the listing); a sign-in now costs one. A
+request that fails before its save (a 500) leaves the old session as it was, and the key it
+would have had is never written.
 
 A refused write raises Django's ``SessionInterrupted`` (a 400 page: "signed out in another
 window"); nothing is written. The local-memory cache of ``make run`` gets the same rules
@@ -29,8 +36,8 @@ Whose sessions: each signed-in session carries a random id of its own
 (``SESSION_ID_SESSION_KEY``, written at sign-in by accounts.user_sessions), and each member
 has one hash in the store, {session id: session key}, so that "where you're signed in" can be
 listed and one session ended by its id; pages and forms name a session by that id, never by
-its key. Adding to it is the sign-in's one extra write (HSET and EXPIRE, one round trip); a
-key rotation (``cycle_key``) moves the entry to the new key; ordinary requests never touch it.
+its key. It is written in the save script of the request that signs in (``listed``) and of
+a key rotation, which moves the entry to the new key; ordinary requests never touch it.
 Entries of sessions that ended by themselves are dropped when the list is read.
 """
 
@@ -56,19 +63,30 @@ SESSIONS_OF_PREFIX = "twofactor.sessions.of:"
 # The random id a signed-in session is named by in pages, forms and the security log.
 SESSION_ID_SESSION_KEY = "twofactor_session_id"
 
-# KEYS[1] the session, KEYS[2] its tombstone, KEYS[3] the tombstone of the key it was cycled
-# from (or KEYS[2] again); ARGV[1] the encoded session, ARGV[2] its TTL in seconds, ARGV[3]
-# "create" or "update". 1: written; 0: refused (ended, or gone); -1: the new key is taken.
+# KEYS: [1] the session, [2] its tombstone, [3] the tombstone of the key it was cycled from
+# (or [2] again), [4] that key's session (or [1] again), [5] the member's sessions hash (or [1]
+# again). ARGV: [1] the encoded session, [2] its TTL in seconds, [3] "create" or "update",
+# [4] how long a tombstone lives, [5] the session's id in [5] ("" for no entry), [6] how long
+# that hash lives, [7] the session key, as the hash holds it.
+# Answers 1: written; 0: refused (ended, or gone); -1: the new key is taken.
 _SAVE_SCRIPT = """
 if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then
   return 0
 end
 if ARGV[3] == 'create' then
-  if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then return 1 end
-  return -1
+  if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then return -1 end
+  if KEYS[4] ~= KEYS[1] then
+    redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])
+    redis.call('DEL', KEYS[4])
+  end
+elseif not redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'XX') then
+  return 0
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'XX') then return 1 end
-return 0
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[5], ARGV[5], ARGV[7])
+  redis.call('EXPIRE', KEYS[5], ARGV[6])
+end
+return 1
 """
 
 _local_lock = threading.Lock()
@@ -88,7 +106,12 @@ def _interrupted() -> SessionInterrupted:
 
 
 class SessionStore(CacheSessionStore):
+    # Set by cycle_key until the save: the key this session had when the request loaded it
+    # (ended by the save that creates the new one), and that the new key is still to create.
     _cycled_from: str | None = None
+    _create_pending = False
+    # The save lists the session among its member's sessions (signed in, or key rotated).
+    _list_pending = False
 
     # --- Reading -----------------------------------------------------------------------------
 
@@ -108,43 +131,56 @@ class SessionStore(CacheSessionStore):
 
     def _get_new_session_key(self) -> str:
         """A random key, without Django's EXISTS round trip first: the create below writes
-        only where no session is (SET NX), and ``create()`` draws another key when it is
-        taken, so a collision can never join two sessions."""
+        only where no session is (SET NX), and another key is drawn when it is taken, so a
+        collision can never join two sessions."""
         return session_key_new()
 
     def cycle_key(self) -> None:
-        """A new key for the same data (sign-in, factor change): refused, as a save is, when
-        the old key was ended meanwhile."""
-        self._cycled_from = self.session_key
-        try:
-            super().cycle_key()
-        finally:
-            self._cycled_from = None
-        data = self._session
-        if data.get(SESSION_ID_SESSION_KEY) and data.get(SESSION_KEY):
-            # A listed session stays listed, under its new key.
-            member_session_add(
-                user_id=data[SESSION_KEY],
-                session_id=data[SESSION_ID_SESSION_KEY],
-                session_key=self.session_key,
-            )
+        """A new key for the same data (sign-in, factor change), known at once and written by
+        this request's save, which also ends the old key: refused, as a save is, when the old
+        key was ended meanwhile."""
+        data = self._get_session()
+        if not self._create_pending:  # cycled twice in a request: the first key is stored
+            self._cycled_from = self.session_key
+        self._session_cache = data
+        self._session_key = self._get_new_session_key()
+        self._create_pending = True
+        self._list_pending = True  # a listed session stays listed, under its new key
+        self.modified = True
+
+    def listed(self) -> None:
+        """This request signed the session in: its save lists it among its member's sessions
+        (by its SESSION_ID_SESSION_KEY)."""
+        self._list_pending = True
+        self.modified = True
 
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
-        data = self._get_session(no_load=must_create)
-        result = self._write(data, create=must_create)
-        if result == -1:
-            raise CreateError  # the new random key is taken: create() tries another
+        create = must_create or self._create_pending
+        data = self._get_session(no_load=create)
+        while (result := self._write(data, create=create)) == -1:
+            if not self._create_pending:
+                raise CreateError  # the new random key is taken: create() tries another
+            self._session_key = self._get_new_session_key()
         if result == 0:
             raise _interrupted()
+        self._pending_clear()
         return None
+
+    def _pending_clear(self) -> None:
+        self._cycled_from = None
+        self._create_pending = self._list_pending = False
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:
-            if self.session_key is None:
-                return
-            session_key = self.session_key
+            # This session (a flush): the key it was loaded with ends, whether or not a new
+            # one was drawn for it since; a drawn key was never written.
+            stored = self._cycled_from if self._create_pending else self.session_key
+            self._pending_clear()
+            if stored is not None:
+                self._end(stored)
+            return
         self._end(session_key)
 
     # The async API (unused under WSGI) takes the same paths.
@@ -165,27 +201,57 @@ class SessionStore(CacheSessionStore):
     def _redis(self):
         return _redis_client(self._cache)
 
+    def _list_entry(self, data: dict) -> tuple[str, str] | None:
+        """(user id, session id) when this save lists the session, else None."""
+        if not self._list_pending or not data.get(SESSION_KEY):
+            return None
+        session_id = data.get(SESSION_ID_SESSION_KEY)
+        return (str(data[SESSION_KEY]), session_id) if session_id else None
+
     def _write(self, data: dict, *, create: bool) -> int:
         ttl = max(int(self.get_expiry_age()), 1)
         tombstone = self._tombstone_key(self.session_key)
-        cycled_tombstone = (
-            self._tombstone_key(self._cycled_from) if create and self._cycled_from else tombstone
-        )
+        cycled = self._cycled_from if create else None
+        cycled_tombstone = self._tombstone_key(cycled) if cycled else tombstone
+        cycled_key = self.cache_key_prefix + cycled if cycled else self.cache_key
+        entry = self._list_entry(data)
+        listing = SESSIONS_OF_PREFIX + entry[0] if entry else self.cache_key
+        listing_ttl = int(settings.SESSION_ABSOLUTE_HOURS * 3600)
         client = self._redis()
         if client is not None:
             raw = client.get_client(write=True)
             script = raw.register_script(_SAVE_SCRIPT)  # EVALSHA, loading it when needed
-            keys = [client.make_key(k) for k in (self.cache_key, tombstone, cycled_tombstone)]
-            args = [client.encode(data, allow_int=False), ttl, "create" if create else "update"]
+            keys = [
+                client.make_key(k)
+                for k in (self.cache_key, tombstone, cycled_tombstone, cycled_key, listing)
+            ]
+            args = [
+                client.encode(data, allow_int=False),
+                ttl,
+                "create" if create else "update",
+                max(int(settings.SESSION_COOKIE_AGE), 1),
+                entry[1] if entry else "",
+                listing_ttl,
+                self.session_key,
+            ]
             return int(script(keys=keys, args=args))
         with _local_lock:
             if self._cache.get(tombstone) is not None or self._cache.get(cycled_tombstone):
                 return 0
             if create:
-                return 1 if self._cache.add(self.cache_key, data, ttl) else -1
-            if self._cache.get(self.cache_key) is None:
+                if not self._cache.add(self.cache_key, data, ttl):
+                    return -1
+                if cycled:
+                    self._cache.set(cycled_tombstone, 1, max(int(settings.SESSION_COOKIE_AGE), 1))
+                    self._cache.delete(cycled_key)
+            elif self._cache.get(self.cache_key) is None:
                 return 0
-            self._cache.set(self.cache_key, data, ttl)
+            else:
+                self._cache.set(self.cache_key, data, ttl)
+            if entry:
+                sessions = dict(self._cache.get(listing) or {})
+                sessions[entry[1]] = self.session_key
+                self._cache.set(listing, sessions, listing_ttl)
             return 1
 
     def _end(self, session_key: str) -> None:
@@ -223,24 +289,6 @@ def _store_cache():
 def _raw(cache):
     client = _redis_client(cache)
     return client, client.get_client(write=True) if client is not None else None
-
-
-def member_session_add(*, user_id, session_id: str, session_key: str) -> None:
-    """``session_key`` is the session ``session_id`` of user ``user_id``. The hash lives as
-    long as a session signed in now can (SESSION_ABSOLUTE_HOURS)."""
-    cache = _store_cache()
-    key, ttl = SESSIONS_OF_PREFIX + str(user_id), int(settings.SESSION_ABSOLUTE_HOURS * 3600)
-    client, raw = _raw(cache)
-    if client is not None:
-        pipe = raw.pipeline(transaction=False)
-        pipe.hset(client.make_key(key), session_id, session_key)
-        pipe.expire(client.make_key(key), ttl)
-        pipe.execute()
-        return
-    with _local_lock:
-        sessions = dict(cache.get(key) or {})
-        sessions[session_id] = session_key
-        cache.set(key, sessions, ttl)
 
 
 def member_sessions_get(*, user_id) -> dict[str, str]:
