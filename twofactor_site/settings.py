@@ -219,7 +219,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "twofactor_site.context_processors.site",
             ],
-            "libraries": {"tables": "twofactor_site.templatetags.tables"},
+            "libraries": {
+                "fields": "twofactor_site.templatetags.fields",
+                "tables": "twofactor_site.templatetags.tables",
+            },
         },
     },
 ]
