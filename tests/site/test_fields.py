@@ -10,16 +10,8 @@ import pytest
 from django import forms
 from django.template import Context, Template
 
-from accounts.forms import AddMemberForm, LoginForm, NewPasswordForm, PasswordResetForm
-from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
-from security.export.forms import SecurityLogExportForm
-from security.forms import (
-    ReauthForm,
-    RecoveryCodeForm,
-    RequirementScheduleForm,
-    SecondFactorCodeForm,
-)
-from security.passkeys.forms import PasskeyAddForm, PasskeyNameForm
+from accounts.forms import LoginForm
+from tests.site.forms import PRODUCT_FORMS, form_kwargs
 
 HOSTILE = '"><script>alert(1)</script>&amp; \' é'
 
@@ -41,38 +33,13 @@ TAG = Template("{% load fields %}{% field field %}")
 TAG_WITH_HELP = Template("{% load fields %}{% field field help=help %}")
 
 
-def _forms(form_class, account_admin, data):
-    if form_class is NewPasswordForm:
-        return form_class(account_admin, data=data)
-    if form_class is SecurityLogExportForm:
-        return form_class(data=data, account=account_admin.account)
-    return form_class(data=data)
-
-
-@pytest.mark.parametrize(
-    "form_class",
-    [
-        LoginForm,
-        PasswordResetForm,
-        AddMemberForm,
-        NewPasswordForm,
-        SSOEmailForm,
-        ConnectionForm,
-        DomainForm,
-        SecondFactorCodeForm,
-        RecoveryCodeForm,
-        ReauthForm,
-        RequirementScheduleForm,
-        SecurityLogExportForm,
-        PasskeyNameForm,
-        PasskeyAddForm,
-    ],
-)
+@pytest.mark.parametrize("form_class", PRODUCT_FORMS)
 @pytest.mark.parametrize("data", [None, "hostile", "empty"])
 def test_each_field_is_written_as_the_included_template_wrote_it(form_class, data, account_admin):
-    fields = _forms(form_class, account_admin, None).fields
+    extra = form_kwargs(form_class, account_admin)
+    fields = form_class(**extra).fields
     values = {"hostile": dict.fromkeys(fields, HOSTILE), "empty": {}, None: None}[data]
-    form = _forms(form_class, account_admin, values)
+    form = form_class(data=values, **extra)
     if values is not None:
         form.is_valid()
     for bound in form:

@@ -9,9 +9,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
-from accounts.forms import AddMemberForm, LoginForm, NewPasswordForm, PasswordResetForm
-from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
-from security.forms import ReauthForm, SecondFactorCodeForm
+from tests.site.forms import PRODUCT_FORMS, form_kwargs
 from twofactor_site.form_renderer import FormRenderer
 
 HOSTILE = '"><script>alert(1)</script>&amp; \' é'
@@ -31,26 +29,7 @@ def render_both(form_class, **kwargs) -> tuple[list[str], list[str]]:
     )
 
 
-def form_kwargs(form_class, user):
-    if form_class is NewPasswordForm:
-        return {"user": user}
-    return {}
-
-
-@pytest.mark.parametrize(
-    "form_class",
-    [
-        LoginForm,
-        PasswordResetForm,
-        AddMemberForm,
-        NewPasswordForm,
-        SSOEmailForm,
-        ConnectionForm,
-        DomainForm,
-        SecondFactorCodeForm,
-        ReauthForm,
-    ],
-)
+@pytest.mark.parametrize("form_class", PRODUCT_FORMS)
 def test_our_forms_render_the_same_unbound_and_bound_with_hostile_values(
     form_class, account_admin
 ):
