@@ -8,8 +8,8 @@ IP and browser. Listed are only sessions that would still sign their next reques
 this member, with the member's current auth hash (a factor change or "sign out everywhere"
 rotated it: accounts.services.user_sessions_end), within their lifetimes.
 
-Ending one session is a logout of it (twofactor_site.sessions.session_end: tombstoned and
-deleted at once, so its next request is signed out in whatever process it lands). Ending
+Ending one session is a logout of it (twofactor_site.sessions.member_session_end: tombstoned
+and deleted at once, so its next request is signed out in whatever process it lands). Ending
 all of them rotates the security stamp, as every factor change does.
 """
 
@@ -36,9 +36,9 @@ from security.events import NO_AUDIT, Audit, Kind, event_record
 from twofactor_site.net import device_name
 from twofactor_site.sessions import (
     SESSION_ID_SESSION_KEY,
+    member_session_end,
     member_sessions_forget,
     member_sessions_get,
-    session_end,
     sessions_data,
 )
 
@@ -85,7 +85,7 @@ def _live_sessions(user: User) -> dict[str, tuple[str, dict]]:
         return {}
     found = sessions_data(index.values())
     hashes, now = _auth_hashes(user), timezone.now().timestamp()
-    live, gone = {}, []
+    live, gone = {}, {}
     for session_id, key in index.items():
         data = found.get(key)
         if data is not None and _signs_in(
@@ -93,8 +93,8 @@ def _live_sessions(user: User) -> dict[str, tuple[str, dict]]:
         ):
             live[session_id] = (key, data)
         else:
-            gone.append(session_id)
-    member_sessions_forget(user_id=user.pk, session_ids=gone)
+            gone[session_id] = key
+    member_sessions_forget(user_id=user.pk, entries=gone)
     return live
 
 
@@ -131,8 +131,7 @@ def session_end_one(*, audit: Audit, user: User, session_id: str) -> bool:
     if found is None:
         return False
     key, data = found
-    session_end(key)
-    member_sessions_forget(user_id=user.pk, session_ids=[session_id])
+    member_session_end(user_id=user.pk, session_id=session_id, session_key=key)
     event_record(kind=Kind.SESSION_ENDED, audit=audit, user=user, browser=_browser(data))
     return True
 

@@ -302,20 +302,80 @@ def member_sessions_get(*, user_id) -> dict[str, str]:
     return dict(cache.get(key) or {})
 
 
-def member_sessions_forget(*, user_id, session_ids) -> None:
-    if not session_ids:
+# KEYS[1] a member's sessions hash; ARGV: session id, the key it was read with, in pairs.
+_FORGET_SCRIPT = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return 1
+"""
+
+# KEYS: [1] a member's sessions hash, [2] a session, [3] its tombstone. ARGV: [1] the session's
+# id, [2] its key, [3] how long a tombstone lives. 1: ended; 0: the entry names another key.
+_END_ONE_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[3])
+redis.call('DEL', KEYS[2])
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def member_sessions_forget(*, user_id, entries: dict[str, str]) -> None:
+    """Drop ``entries`` ({session id: the key it was read with}) from user ``user_id``'s list,
+    each only while it still names that key: a session whose key rotated since it was read
+    (the rotation moves its entry) stays listed under its new key."""
+    if not entries:
         return
     cache = _store_cache()
     key = SESSIONS_OF_PREFIX + str(user_id)
     client, raw = _raw(cache)
     if client is not None:
-        raw.hdel(client.make_key(key), *session_ids)
+        pairs = [part for entry in entries.items() for part in entry]
+        raw.register_script(_FORGET_SCRIPT)(keys=[client.make_key(key)], args=pairs)
         return
     with _local_lock:
         sessions = dict(cache.get(key) or {})
-        for session_id in session_ids:
-            sessions.pop(session_id, None)
+        for session_id, session_key in entries.items():
+            if sessions.get(session_id) == session_key:
+                del sessions[session_id]
         cache.set(key, sessions, int(settings.SESSION_ABSOLUTE_HOURS * 3600))
+
+
+def member_session_end(*, user_id, session_id: str, session_key: str) -> None:
+    """End user ``user_id``'s session ``session_id``, read as ``session_key``, as a logout
+    does, and drop its entry: under the key its entry names when this runs, since a rotation
+    between the read and now moved the session (and its entry) to a new key, and ended the old
+    one. Atomic with that rotation's save: either the rotation ran first and its new key is
+    ended here, or this ran first and the rotation's save is refused by the tombstone."""
+    cache = _store_cache()
+    key = SESSIONS_OF_PREFIX + str(user_id)
+    store = SessionStore()
+    client, raw = _raw(cache)
+    if client is None:
+        with _local_lock:
+            sessions = dict(cache.get(key) or {})
+            named = sessions.pop(session_id, None)
+            cache.set(key, sessions, int(settings.SESSION_ABSOLUTE_HOURS * 3600))
+        for stale in {session_key, named} - {None}:
+            store.delete(stale)
+        return
+    script = raw.register_script(_END_ONE_SCRIPT)
+    ttl = max(int(settings.SESSION_COOKIE_AGE), 1)
+    for _ in range(8):  # each miss means the session rotated again meanwhile
+        keys = [
+            client.make_key(k)
+            for k in (key, store.cache_key_prefix + session_key, TOMBSTONE_PREFIX + session_key)
+        ]
+        if script(keys=keys, args=[session_id, session_key, ttl]) == 1:
+            return
+        named = raw.hget(client.make_key(key), session_id)
+        if named is None:
+            break  # no entry names it any more: end the key as it was read
+        session_key = named.decode()
+    store.delete(session_key)
 
 
 def sessions_data(session_keys) -> dict[str, dict]:
@@ -324,9 +384,3 @@ def sessions_data(session_keys) -> dict[str, dict]:
     prefix = store.cache_key_prefix
     found = store._cache.get_many([prefix + key for key in session_keys])
     return {cache_key.removeprefix(prefix): data for cache_key, data in found.items()}
-
-
-def session_end(session_key: str) -> None:
-    """End the session ``session_key`` as a logout does (tombstoned and deleted at once): its
-    next request, in any process, finds no session."""
-    SessionStore().delete(session_key)

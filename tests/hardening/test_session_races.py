@@ -275,3 +275,65 @@ def test_session_keys_are_long_random_and_of_djangos_alphabet(member):
     for key in keys:
         # 32 characters of a-z and 0-9, as Django's own keys (at least 160 random bits).
         assert len(key) == 32 and key.isascii() and key.isalnum() and key == key.lower(), key
+
+
+def _two_sessions(member) -> tuple[str, str]:
+    """The member signed in in two browsers: the key and id of the second one's session."""
+    from twofactor_site.sessions import SESSION_ID_SESSION_KEY, SessionStore
+
+    here, there = Client(), Client()
+    sign_in_with_link(here, member.email)
+    sign_in_with_link(there, member.email)
+    key = there.cookies[settings.SESSION_COOKIE_NAME].value
+    return key, SessionStore(key).load()[SESSION_ID_SESSION_KEY]
+
+
+def _rotated(session_key: str) -> str:
+    """The session ``session_key`` rotates its key, as its request at a factor change does."""
+    from twofactor_site.sessions import SessionStore
+
+    store = SessionStore(session_key)
+    store.load()
+    store.cycle_key()
+    store.save()
+    return store.session_key
+
+
+def test_reading_the_list_while_a_session_rotates_keeps_it_listed(monkeypatch, member):
+    from accounts import user_sessions
+
+    key, session_id = _two_sessions(member)
+    read = user_sessions.sessions_data
+
+    def rotation_between_the_two_reads(keys):
+        keys = list(keys)
+        _rotated(key)
+        return read(keys)
+
+    monkeypatch.setattr(user_sessions, "sessions_data", rotation_between_the_two_reads)
+    user_sessions.sessions_of(member)
+    monkeypatch.undo()
+    listed = [s.id for s in user_sessions.sessions_of(member)]
+    assert session_id in listed, "a live session fell off the list (and out of reach by id)"
+
+
+def test_ending_a_session_while_it_rotates_ends_it_under_its_new_key(monkeypatch, member):
+    from accounts import user_sessions
+    from security.events import Audit
+    from twofactor_site.sessions import SessionStore
+
+    key, session_id = _two_sessions(member)
+    validated = user_sessions._live_sessions
+    new_key = {}
+
+    def rotation_after_the_check(user):
+        live = validated(user)
+        new_key["key"] = _rotated(key)
+        return live
+
+    monkeypatch.setattr(user_sessions, "_live_sessions", rotation_after_the_check)
+    audit = Audit(ip="127.0.0.1", user_agent="test")
+    assert user_sessions.session_end_one(audit=audit, user=member, session_id=session_id)
+    monkeypatch.undo()
+    assert SessionStore(new_key["key"]).load() == {}, "the session went on under its new key"
+    assert session_id not in [s.id for s in user_sessions.sessions_of(member)]
