@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from accounts.presence import presence_is_recent
 from security.totp.services import active_device, enrollment_device
@@ -17,7 +19,9 @@ from security.totp.services import active_device, enrollment_device
 TOTP_ENROLLMENT_FLOW = "totp-enrollment"
 
 
-def recent_auth_required(view=None, *, flow: str | None = None, methods=None):
+def recent_auth_required(
+    view=None, *, flow: str | None = None, methods=None, back_to: str | None = None
+):
     """THE guard of every view that changes how a member signs in (ASVS 5.0 7.5.x): adding,
     replacing or removing any factor, every step of setting one up, seeing recovery codes,
     the team's requirement. A session cookie is not a proof (whoever copied it an hour ago
@@ -28,6 +32,8 @@ def recent_auth_required(view=None, *, flow: str | None = None, methods=None):
     ``@recent_auth_required(methods={"POST"})`` only those methods (a page that shows a form)
     ``@recent_auth_required(flow="...")``      or a step of that multi-step change, started
                                                under a proof (accounts.presence.presence_carry)
+    ``@recent_auth_required(back_to="...")``   a view that answers POSTs only: after the proof,
+                                               back to that page (URL name), to do it again
 
     Goes under ``login_required``. Every factor's views use it (passkeys too): no other."""
 
@@ -36,7 +42,11 @@ def recent_auth_required(view=None, *, flow: str | None = None, methods=None):
         def wrapped(request: HttpRequest, *args, **kwargs):
             guarded = methods is None or request.method in methods
             if guarded and not presence_is_recent(request, flow=flow):
-                query = urlencode({"next": request.get_full_path()})
+                if back_to is None:
+                    query = urlencode({"next": request.get_full_path()})
+                else:  # the form is filled in again: a GET of this URL would be a 405
+                    messages.info(request, _("Confirm it's you, then make the change again."))
+                    query = urlencode({"next": reverse(back_to)})
                 return redirect(f"{reverse('security:reauth')}?{query}")
             return view(request, *args, **kwargs)
 

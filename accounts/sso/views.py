@@ -3,7 +3,6 @@ and switching a member to SSO on Team Members."""
 
 from __future__ import annotations
 
-import functools
 import re
 
 from django.conf import settings
@@ -11,15 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import account_admin_required, team_member_page
 from accounts.models import User, normalize_email
-from accounts.presence import presence_is_recent, presence_proved
+from accounts.presence import presence_proved
 from accounts.sso import oidc, services
 from accounts.sso.flow import (
     SSOLogin,
@@ -31,6 +28,7 @@ from accounts.sso.flow import (
 from accounts.sso.forms import ConnectionForm, DomainForm, SSOEmailForm
 from accounts.sso.models import Connection, Domain
 from accounts.sso.templatetags.sso import security_section_context
+from security.decorators import recent_auth_required
 from security.events import Audit, Kind, event_record
 from twofactor_site.net import requested_next, safe_next
 from twofactor_site.ratelimits import client_ip_key, rate, ratelimit
@@ -194,20 +192,10 @@ def login_sso_reauth(request: HttpRequest) -> HttpResponse:
     )
 
 
-def presence_required(view):
-    """The SSO settings change how members sign in: a stolen session cookie alone must not
-    point the team at another provider. Asks for re-auth first, then back to the Security
-    page (the form is filled in again: these views answer POSTs only)."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not presence_is_recent(request):
-            messages.info(request, _("Confirm it's you, then make the change again."))
-            query = urlencode({"next": reverse("security:security")})
-            return redirect(f"{reverse('security:reauth')}?{query}")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# The SSO settings change how members sign in: a stolen session cookie alone must not point
+# the team at another provider. After the proof, back to the Security page (these views answer
+# POSTs only).
+presence_required = recent_auth_required(back_to="security:security")
 
 
 _TITLES = {

@@ -10,10 +10,18 @@ from unittest import mock
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from security.models import SecurityEvent
 from security.totp import services as totp_services
-from tests.conftest import current_code, is_signed_in, password_step, sign_in_with_link
+from tests.conftest import (
+    PASSWORD,
+    current_code,
+    is_signed_in,
+    page_text,
+    password_step,
+    sign_in_with_link,
+)
 from tests.staff import signed_in_client
 
 PERSONAL = reverse("security:personal")
@@ -301,3 +309,39 @@ def test_a_browser_that_held_a_removed_members_session_is_listed_after_its_invit
     assert is_signed_in(here)
     listed = rows(here.get(PERSONAL).content)
     assert len(listed) == 1 and "this browser" in listed[0]
+
+
+def test_signing_out_another_session_or_every_other_asks_for_a_recent_proof(
+    member, clock, settings
+):
+    """A copied session cookie alone cannot sign its owner out of their other browsers."""
+    here, elsewhere = signed_in_browsers(member)
+    other_id = session_ids(here.get(PERSONAL).content)[1].decode()
+    clock.advance(minutes=settings.TWOFACTOR_REAUTH_MINUTES + 1)
+    confirm = f"{reverse('security:reauth')}?{urlencode({'next': PERSONAL})}"
+    for url in (
+        reverse("accounts:session-end", args=[other_id]),
+        reverse("accounts:sessions-end-others"),
+    ):
+        response = here.post(url)
+        assert response.status_code == HTTPStatus.FOUND
+        assert response["Location"] == confirm
+    assert "Confirm it's you, then make the change again." in page_text(here.get(confirm))
+    assert is_signed_in(elsewhere) and is_signed_in(here)
+    ended = [Kind.SESSION_ENDED, Kind.OTHER_SESSIONS_ENDED, Kind.ALL_SESSIONS_ENDED]
+    assert not SecurityEvent.objects.filter(kind__in=ended).exists()
+
+    here.post(reverse("security:reauth"), {"secret": PASSWORD})
+    response = here.post(reverse("accounts:session-end", args=[other_id]))
+    assert response["Location"] == PERSONAL
+    assert not is_signed_in(elsewhere)
+
+
+def test_signing_out_this_browser_from_the_list_asks_no_proof(member, clock, settings):
+    here, elsewhere = signed_in_browsers(member)
+    this_id = session_ids(here.get(PERSONAL).content)[0].decode()
+    clock.advance(minutes=settings.TWOFACTOR_REAUTH_MINUTES + 1)
+    response = here.post(reverse("accounts:session-end", args=[this_id]))
+    assert response["Location"] == reverse("accounts:login")
+    assert not is_signed_in(here)
+    assert is_signed_in(elsewhere)
