@@ -61,6 +61,24 @@ def _real_services_when_marked(request):
 
 
 @pytest.fixture(autouse=True)
+def _rate_limit_windows_start_with_the_test(monkeypatch):
+    """django-ratelimit counts in fixed slices of the clock, each key's slice offset by a hash
+    of the key: a test that counts up to a limit across the end of a slice saw its count start
+    again, and failed at whatever second of the day that happened to be (seen once in a few
+    hundred runs). Here every window of a test starts when the test does, and still ends, and
+    starts again, when its period has passed (tests that move the clock on rely on that)."""
+    import django_ratelimit.core
+
+    start = int(time.time())
+
+    def window_end(value, period: int) -> int:
+        now = int(time.time())
+        return now if period == 1 else now - (now - start) % period + period
+
+    monkeypatch.setattr(django_ratelimit.core, "_get_window", window_end)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(settings):
     """Each test starts with an empty shared cache (rate limits, sessions) and fast hashing;
     Argon2's own parameters are tested in tests/accounts/test_hashers.py."""
