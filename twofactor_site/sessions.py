@@ -92,6 +92,17 @@ return 1
 _local_lock = threading.Lock()
 
 
+def _tombstone_ttl() -> int:
+    """How long an ended session's tombstone lives: as long as the session could have, so no
+    request that loaded it can outlast it."""
+    return max(int(settings.SESSION_COOKIE_AGE), 1)
+
+
+def _listing_ttl() -> int:
+    """How long a member's list of sessions lives: as long as a session signed in now can."""
+    return int(settings.SESSION_ABSOLUTE_HOURS * 3600)
+
+
 def session_key_new() -> str:
     """32 characters of Django's session key alphabet (lowercase letters and digits) carrying
     160 random bits: base32 of 20 bytes from the OS, one call, where Django's
@@ -216,7 +227,6 @@ class SessionStore(CacheSessionStore):
         cycled_key = self.cache_key_prefix + cycled if cycled else self.cache_key
         entry = self._list_entry(data)
         listing = SESSIONS_OF_PREFIX + entry[0] if entry else self.cache_key
-        listing_ttl = int(settings.SESSION_ABSOLUTE_HOURS * 3600)
         client = self._redis()
         if client is not None:
             raw = client.get_client(write=True)
@@ -229,9 +239,9 @@ class SessionStore(CacheSessionStore):
                 client.encode(data, allow_int=False),
                 ttl,
                 "create" if create else "update",
-                max(int(settings.SESSION_COOKIE_AGE), 1),
+                _tombstone_ttl(),
                 entry[1] if entry else "",
-                listing_ttl,
+                _listing_ttl(),
                 self.session_key,
             ]
             return int(script(keys=keys, args=args))
@@ -242,7 +252,7 @@ class SessionStore(CacheSessionStore):
                 if not self._cache.add(self.cache_key, data, ttl):
                     return -1
                 if cycled:
-                    self._cache.set(cycled_tombstone, 1, max(int(settings.SESSION_COOKIE_AGE), 1))
+                    self._cache.set(cycled_tombstone, 1, _tombstone_ttl())
                     self._cache.delete(cycled_key)
             elif self._cache.get(self.cache_key) is None:
                 return 0
@@ -251,13 +261,12 @@ class SessionStore(CacheSessionStore):
             if entry:
                 sessions = dict(self._cache.get(listing) or {})
                 sessions[entry[1]] = self.session_key
-                self._cache.set(listing, sessions, listing_ttl)
+                self._cache.set(listing, sessions, _listing_ttl())
             return 1
 
     def _end(self, session_key: str) -> None:
         """Tombstone and delete ``session_key`` at once."""
-        # As long as the session could have lived: no request that loaded it can outlast that.
-        ttl = max(int(settings.SESSION_COOKIE_AGE), 1)
+        ttl = _tombstone_ttl()
         key = self.cache_key_prefix + session_key
         client = self._redis()
         if client is not None:
@@ -341,7 +350,7 @@ def member_sessions_forget(*, user_id, entries: dict[str, str]) -> None:
         for session_id, session_key in entries.items():
             if sessions.get(session_id) == session_key:
                 del sessions[session_id]
-        cache.set(key, sessions, int(settings.SESSION_ABSOLUTE_HOURS * 3600))
+        cache.set(key, sessions, _listing_ttl())
 
 
 def member_session_end(*, user_id, session_id: str, session_key: str) -> None:
@@ -358,12 +367,12 @@ def member_session_end(*, user_id, session_id: str, session_key: str) -> None:
         with _local_lock:
             sessions = dict(cache.get(key) or {})
             named = sessions.pop(session_id, None)
-            cache.set(key, sessions, int(settings.SESSION_ABSOLUTE_HOURS * 3600))
+            cache.set(key, sessions, _listing_ttl())
         for stale in {session_key, named} - {None}:
             store.delete(stale)
         return
     script = raw.register_script(_END_ONE_SCRIPT)
-    ttl = max(int(settings.SESSION_COOKIE_AGE), 1)
+    ttl = _tombstone_ttl()
     for _ in range(8):  # each miss means the session rotated again meanwhile
         keys = [
             client.make_key(k)
