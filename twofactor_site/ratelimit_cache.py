@@ -40,7 +40,7 @@ class RateLimitClient(DefaultClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._counted = threading.local()
-        self._scripts: dict[int, object] = {}  # per connection pool: EVALSHA, loading once
+        self._script = None  # registered once; EVALSHA on whichever client a call uses
 
     def add(self, key, value, timeout=None, version=None, client=None):
         if type(value) is not int or value != 1 or not timeout or timeout <= 0:
@@ -48,11 +48,10 @@ class RateLimitClient(DefaultClient):
         if client is None:
             client = self.get_client(write=True)
         nkey = self.make_key(key, version=version)
-        script = self._scripts.get(id(client))
-        if script is None:
-            script = self._scripts[id(client)] = client.register_script(_COUNT_SCRIPT)
+        if self._script is None:
+            self._script = client.register_script(_COUNT_SCRIPT)
         try:
-            count = int(script(keys=[nkey], args=[int(timeout * 1000)]))
+            count = int(self._script(keys=[nkey], args=[int(timeout * 1000)], client=client))
         except _UNREACHABLE as error:
             raise ConnectionInterrupted(connection=client) from error
         if count == 1:
